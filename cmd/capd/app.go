@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/capd-dev/capd/capabilities"
+	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/invoke"
+	"github.com/capd-dev/capd/internal/providers/projectkit"
+	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/schemas"
+)
+
+// allProviders is every provider capd runs, wired in one visible place.
+func allProviders() []capability.Provider {
+	return []capability.Provider{projectkit.New()}
+}
+
+// loadRegistry loads the embedded manifests and binds the providers'
+// handlers; any mismatch stops start-up with every problem listed.
+func loadRegistry() (*registry.Registry, error) {
+	reg, err := registry.Load(capabilities.FS, schemas.FS)
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Bind(allProviders()...); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// app is capd wired together over one data directory.
+type app struct {
+	db       *sqlite.DB
+	reg      *registry.Registry
+	inv      *invoke.Invoker
+	recorder *invoke.BatchRecorder
+	logger   *slog.Logger
+}
+
+type appOptions struct {
+	dataDir        string
+	maxOpenTenants int
+}
+
+func openApp(ctx context.Context, o appOptions) (*app, error) {
+	reg, err := loadRegistry()
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: o.dataDir, MaxOpenTenants: o.maxOpenTenants})
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	rec := invoke.NewBatchRecorder(db.Control(), logger)
+	return &app{
+		db: db, reg: reg, recorder: rec, logger: logger,
+		inv: &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger},
+	}, nil
+}
+
+// Close flushes the call log and closes every database.
+func (a *app) Close() error {
+	a.recorder.Close()
+	return a.db.Close()
+}
+
+// openStore opens only the databases, for management commands that need no
+// registry.
+func openStore(ctx context.Context, dataDir string) (*sqlite.DB, error) {
+	return sqlite.Open(ctx, sqlite.Options{Dir: dataDir})
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capd-dev/capd/internal/auth"
+	"github.com/capd-dev/capd/internal/demo"
+	"github.com/capd-dev/capd/internal/mcpserver"
+)
+
+type serveOptions struct {
+	appOptions
+	addr           string
+	demo           bool
+	allowedOrigins []string
+	maxBody        int64
+}
+
+func newServeCmd(data func() string) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve MCP over streamable HTTP at /mcp",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.dataDir = data()
+			return serve(cmd.Context(), o, cmd.OutOrStdout(), nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (loopback by default)")
+	f.BoolVar(&o.demo, "demo", false, "create demo tenants with sample data (once) and print their API keys")
+	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "browser origins allowed besides loopback, e.g. https://app.example.com")
+	f.Int64Var(&o.maxBody, "max-body", auth.DefaultMaxBody, "request body limit in bytes")
+	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
+	return cmd
+}
+
+// serve runs the HTTP server until ctx ends. ready, if set, is told the
+// bound address once the server accepts connections.
+func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Addr)) error {
+	a, err := openApp(ctx, o.appOptions)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	var keys []demoKey
+	if o.demo {
+		if _, err := demo.Seed(ctx, a.db.Control(), a.db.Tenants(), time.Now()); err != nil {
+			return err
+		}
+		if keys, err = demoKeys(ctx, a.db.Control(), o.dataDir); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
+	}
+	guard := &auth.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody, Logger: a.logger}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"ok","version":%q,"capabilities":%d}`+"\n", version, len(a.reg.Versions()))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	printBanner(out, o, ln.Addr(), len(a.reg.Versions()), keys)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys []demoKey) {
+	url := "http://" + addr.String() + "/mcp"
+	fmt.Fprintf(out, "capd %s: %d capability versions\n", version, nCaps)
+	fmt.Fprintf(out, "  MCP (streamable HTTP)  %s\n", url)
+	fmt.Fprintf(out, "  health                 http://%s/healthz\n", addr)
+	fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
+	if host, _, _ := net.SplitHostPort(addr.String()); !auth.IsLoopbackHost(host) {
+		fmt.Fprintf(out, "  warning: listening beyond loopback (%s); only API keys protect it\n", host)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintf(out, "\nNo demo data. To start using capd:\n")
+		fmt.Fprintf(out, "  capd tenants create my-org --data %s\n", o.dataDir)
+		fmt.Fprintf(out, "  capd keys create --tenant my-org --data %s\n", o.dataDir)
+		fmt.Fprintf(out, "then send the key as Authorization: Bearer <key> to %s\n", url)
+		fmt.Fprintf(out, "(or run with --demo for three sample tenants)\n")
+		return
+	}
+	fmt.Fprintf(out, "\nDemo API keys (all scopes; stored in %s):\n", demoKeysFile(o.dataDir))
+	for _, k := range keys {
+		fmt.Fprintf(out, "  %-24s %s\n", k.Tenant, k.Token)
+	}
+	first := keys[0]
+	fmt.Fprintf(out, "\nConnect Claude Code:\n  claude mcp add --transport http capd %s --header \"Authorization: Bearer %s\"\n", url, first.Token)
+	fmt.Fprintf(out, "\nOr paste into an MCP client configuration (Cursor, Claude Desktop via mcp-remote, ...):\n")
+	fmt.Fprintf(out, "  {\"mcpServers\": {\"capd\": {\"type\": \"http\", \"url\": %q, \"headers\": {\"Authorization\": \"Bearer %s\"}}}}\n", url, first.Token)
+	fmt.Fprintf(out, "\nTry it:\n  curl -s %s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", url, first.Token)
+	fmt.Fprintf(out, "    -H 'Accept: application/json, text/event-stream' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n")
+	fmt.Fprintln(out, strings.Repeat("-", 60))
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/mcpserver"
+)
+
+func newStdioCmd(data func() string) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "stdio [--tenant SLUG]",
+		Short: "Serve MCP over stdin/stdout for desktop clients (key from CAPD_API_KEY)",
+		Long: "Serve MCP over stdin/stdout. The API key comes from the CAPD_API_KEY environment variable;\n" +
+			"for local use --tenant SLUG grants full access to that tenant instead.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			a, err := openApp(ctx, appOptions{dataDir: data()})
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			principal, err := stdioPrincipal(ctx, a, os.Getenv("CAPD_API_KEY"), tenant)
+			if err != nil {
+				return err
+			}
+			err = mcpserver.New(a.inv, version).ServeStdio(ctx, principal, cmd.InOrStdin(), cmd.OutOrStdout())
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "grant full access to this tenant (local use, instead of CAPD_API_KEY)")
+	return cmd
+}
+
+// stdioPrincipal checks the credentials once up front, so a bad key fails
+// at start-up with a clear message, and returns the per-request check.
+func stdioPrincipal(ctx context.Context, a *app, key, tenant string) (mcpserver.PrincipalFunc, error) {
+	switch {
+	case key != "" && tenant != "":
+		return nil, errors.New("give either CAPD_API_KEY or --tenant, not both")
+	case key != "":
+		if _, err := a.db.Control().Authenticate(ctx, key); err != nil {
+			return nil, fmt.Errorf("CAPD_API_KEY: %w", err)
+		}
+		return func(ctx context.Context) (capability.Principal, error) {
+			return a.db.Control().Authenticate(ctx, key)
+		}, nil
+	case tenant != "":
+		if _, err := a.db.Control().FindTenant(ctx, tenant); err != nil {
+			if errors.Is(err, capability.ErrNotFound) {
+				return nil, fmt.Errorf("no tenant %q in this data directory; see capd tenants list", tenant)
+			}
+			return nil, err
+		}
+		p := capability.Principal{Tenant: tenant, KeyPrefix: "local", Scopes: capability.AllScopes}
+		return func(context.Context) (capability.Principal, error) { return p, nil }, nil
+	}
+	return nil, errors.New("no credentials: set CAPD_API_KEY to an API key, or pass --tenant SLUG for local full access")
+}

@@ -1,0 +1,222 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/schema"
+)
+
+// manifestSchemaID is the $id of the schema every manifest must satisfy.
+const manifestSchemaID = schema.SharedPrefix + "manifest.schema.json"
+
+// toolNameRE is the MCP tool-name rule; a capability name is its tool name.
+var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// Load reads every manifest (<name>/<version>.yaml) in capabilities,
+// validates it against the manifest schema in schemas, compiles its input
+// and output schemas and checks its examples and error table. It returns a
+// registry with no handlers bound, or every problem it found.
+func Load(capabilities, schemas fs.FS) (*Registry, error) {
+	compiler, err := schema.NewCompiler(schemas)
+	if err != nil {
+		return nil, Problems{{File: "schemas", Message: err.Error()}}
+	}
+	meta, err := compiler.CompileShared(manifestSchemaID)
+	if err != nil {
+		return nil, Problems{{File: "schemas/manifest.schema.json", Message: err.Error()}}
+	}
+
+	files, err := fs.Glob(capabilities, "*/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	r := &Registry{byName: map[string][]*Version{}, compiler: compiler}
+	var problems Problems
+	seen := map[string]string{}
+	for _, f := range files {
+		v, ps := loadOne(capabilities, f, compiler, meta)
+		if len(ps) > 0 {
+			problems = append(problems, ps...)
+			continue
+		}
+		ref := v.Manifest.Ref()
+		if other, dup := seen[ref]; dup {
+			problems = append(problems, Problem{File: v.File, Message: fmt.Sprintf("duplicate capability %s, also declared in %s", ref, other)})
+			continue
+		}
+		seen[ref] = v.File
+		r.add(v)
+	}
+	if len(files) == 0 {
+		problems = append(problems, Problem{File: "capabilities", Message: "no manifests found (expected <name>/<version>.yaml)"})
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	r.sort()
+	return r, nil
+}
+
+func loadOne(fsys fs.FS, file string, compiler *schema.Compiler, meta *schema.Schema) (*Version, Problems) {
+	shown := "capabilities/" + file
+	fail := func(field, format string, args ...any) (*Version, Problems) {
+		return nil, Problems{{File: shown, Field: field, Message: fmt.Sprintf(format, args...)}}
+	}
+	raw, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return fail("", "%v", err)
+	}
+	doc, err := yamlToJSON(raw)
+	if err != nil {
+		return fail("", "not valid YAML: %v", err)
+	}
+	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return fail("", "%v", err)
+	}
+	if issues := meta.Validate(value); len(issues) > 0 {
+		var ps Problems
+		for _, is := range issues {
+			ps = append(ps, Problem{File: shown, Field: orRoot(is.Path), Message: is.Message})
+		}
+		return nil, ps
+	}
+	var m capability.Manifest
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return fail("", "%v", err)
+	}
+	if want := m.Name + "/" + m.Version + ".yaml"; file != want {
+		return fail("", "file must be named capabilities/%s for %s", want, m.Ref())
+	}
+	if !toolNameRE.MatchString(m.Name) {
+		return fail("/name", "%q is not a valid MCP tool name (%s)", m.Name, toolNameRE)
+	}
+	v := &Version{Manifest: &m, File: shown}
+	base := "capd:capabilities/" + m.Name + "/" + m.Version
+	var ps Problems
+	v.Input, err = compileField(compiler, base+"/input_schema.json", m.Input)
+	if err != nil {
+		ps = append(ps, Problem{File: shown, Field: "/input_schema", Message: err.Error()})
+	}
+	v.Output, err = compileField(compiler, base+"/output_schema.json", m.Output)
+	if err != nil {
+		ps = append(ps, Problem{File: shown, Field: "/output_schema", Message: err.Error()})
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	if v.InputJSON, err = compiler.Bundle(v.Input.Doc()); err != nil {
+		ps = append(ps, Problem{File: shown, Field: "/input_schema", Message: err.Error()})
+	}
+	if v.OutputJSON, err = compiler.Bundle(v.Output.Doc()); err != nil {
+		ps = append(ps, Problem{File: shown, Field: "/output_schema", Message: err.Error()})
+	}
+	ps = append(ps, checkErrors(v)...)
+	ps = append(ps, checkExamples(v)...)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return v, nil
+}
+
+// checkErrors requires the error table to list exactly the codes the output
+// schema can carry, so documentation and contract cannot drift apart.
+func checkErrors(v *Version) Problems {
+	enum := v.ErrorCodes()
+	declared := make([]string, 0, len(v.Manifest.Errors))
+	for code := range v.Manifest.Errors {
+		declared = append(declared, code)
+	}
+	sort.Strings(declared)
+	if strings.Join(enum, ",") != strings.Join(declared, ",") {
+		return Problems{{File: v.File, Field: "/errors", Message: fmt.Sprintf("declares %v but output_schema /properties/error/enum allows %v; they must be the same codes", declared, enum)}}
+	}
+	return nil
+}
+
+func checkExamples(v *Version) Problems {
+	var ps Problems
+	for i, ex := range v.Manifest.Examples {
+		for _, part := range []struct {
+			name   string
+			data   json.RawMessage
+			schema *schema.Schema
+		}{{"input", ex.Input, v.Input}, {"output", ex.Output, v.Output}} {
+			val, err := schema.Decode(part.data, schema.MaxDepth)
+			if err != nil {
+				ps = append(ps, Problem{File: v.File, Field: fmt.Sprintf("/examples/%d/%s", i, part.name), Message: err.Error()})
+				continue
+			}
+			for _, is := range part.schema.Validate(val) {
+				ps = append(ps, Problem{File: v.File, Field: fmt.Sprintf("/examples/%d/%s%s", i, part.name, is.Path), Message: "does not satisfy the " + part.name + " schema: " + is.Message})
+			}
+		}
+	}
+	return ps
+}
+
+func compileField(c *schema.Compiler, url string, raw json.RawMessage) (*schema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	return c.Compile(url, doc)
+}
+
+// yamlToJSON converts one YAML document to JSON. Mapping keys must be
+// strings, as in JSON.
+func yamlToJSON(data []byte) ([]byte, error) {
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	v, err := jsonCompatible(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+func jsonCompatible(v any) (any, error) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			c, err := jsonCompatible(child)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			t[k] = c
+		}
+		return t, nil
+	case map[any]any:
+		return nil, fmt.Errorf("mapping keys must be strings")
+	case []any:
+		for i, child := range t {
+			c, err := jsonCompatible(child)
+			if err != nil {
+				return nil, err
+			}
+			t[i] = c
+		}
+		return t, nil
+	}
+	return v, nil
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
