@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// connector opens an MCP client for an API key over one transport.
+type connector func(t *testing.T, key string) *client.Client
+
+// TestAgentOverHTTP runs the agent scenario through mcp-go's client over
+// streamable HTTP against the real server.
+func TestAgentOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	url := startServer(t, f)
+	agentScenario(t, f, func(t *testing.T, key string) *client.Client { return connectHTTP(t, url, key) })
+}
+
+// TestAgentOverStdio runs the same scenario through mcp-go's client talking
+// to a `capd stdio` process.
+func TestAgentOverStdio(t *testing.T) {
+	f := newFixture(t)
+	agentScenario(t, f, func(t *testing.T, key string) *client.Client { return connectStdio(t, f.data, key) })
+}
+
+var allTools = []string{
+	"projects.create_project", "projects.create_task", "projects.get_project", "projects.get_task",
+	"projects.list_projects", "projects.list_staff", "projects.list_tasks", "projects.transition_task", "projects.update_task",
+}
+
+// agentScenario is one body run over every transport: what an agent does
+// and every way it can go wrong.
+func agentScenario(t *testing.T, f *fixture, connect connector) {
+	a := connect(t, f.fullA)
+
+	t.Run("ListTools", func(t *testing.T) {
+		res, err := a.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+			assert.NotEmpty(t, tool.Title, tool.Name)
+			assert.NotEmpty(t, tool.Description, tool.Name)
+			require.NotNil(t, tool.Annotations.ReadOnlyHint, tool.Name)
+			require.NotNil(t, tool.Annotations.DestructiveHint, tool.Name)
+			require.NotNil(t, tool.Annotations.IdempotentHint, tool.Name)
+			require.NotNil(t, tool.Annotations.OpenWorldHint, tool.Name)
+			require.NotNil(t, tool.Meta, tool.Name)
+			assert.Equal(t, "0.1.0", tool.Meta.AdditionalFields["capd/version"], tool.Name)
+			assert.Contains(t, []any{"projects.read", "projects.write"}, tool.Meta.AdditionalFields["capd/scope"], tool.Name)
+		}
+		assert.Equal(t, allTools, names, "all nine tools, in name order")
+	})
+
+	var taskID string
+	t.Run("CreateProjectAndTaskAndMoveIt", func(t *testing.T) {
+		res, out := call(t, a, "projects.create_project", map[string]any{"name": "E2E launch " + t.Name(), "description": "made by a test"})
+		require.False(t, res.IsError, "%v", out)
+		project := out["project"].(map[string]any)
+		projectID := project["project_id"].(string)
+		assert.True(t, strings.HasPrefix(projectID, "prj_"))
+
+		res, out = call(t, a, "projects.create_task", map[string]any{"project_id": projectID, "title": "Write the launch post", "priority": "high", "due_date": "2026-12-01"})
+		require.False(t, res.IsError, "%v", out)
+		assert.Equal(t, true, out["ok"])
+		assert.Equal(t, "todo", out["status"])
+		taskID = out["task_id"].(string)
+
+		for _, to := range []string{"doing", "review", "done"} {
+			res, out = call(t, a, "projects.transition_task", map[string]any{"task_id": taskID, "to": to})
+			require.False(t, res.IsError, "to %s: %v", to, out)
+			assert.Equal(t, to, out["task"].(map[string]any)["status"])
+		}
+		res, out = call(t, a, "projects.transition_task", map[string]any{"task_id": taskID, "to": "review"})
+		require.True(t, res.IsError)
+		assert.Equal(t, "invalid_transition", out["error"])
+		assert.Equal(t, []any{"todo"}, out["allowed_transitions"])
+
+		res, out = call(t, a, "projects.get_task", map[string]any{"task_id": taskID})
+		require.False(t, res.IsError, "%v", out)
+		assert.Equal(t, "done", out["task"].(map[string]any)["status"])
+		assert.Equal(t, []any{"todo"}, out["allowed_transitions"])
+
+		res, out = call(t, a, "projects.list_tasks", map[string]any{"project_id": projectID})
+		require.False(t, res.IsError, "%v", out)
+		assert.Len(t, out["items"], 1)
+	})
+
+	t.Run("ErrUnknownProject", func(t *testing.T) {
+		before := countTasks(t, a)
+		res, out := call(t, a, "projects.create_task", map[string]any{"project_id": "prj_00000000000000000000000000000000", "title": "Orphan"})
+		require.True(t, res.IsError)
+		assert.Equal(t, false, out["ok"])
+		assert.Equal(t, "unknown_project", out["error"])
+		assert.Contains(t, out["message"], "projects.list_projects", "tells the agent what to call next")
+		assert.Equal(t, before, countTasks(t, a), "nothing written")
+	})
+
+	t.Run("ErrInvalidInput", func(t *testing.T) {
+		before := countTasks(t, a)
+		for _, tc := range []struct {
+			name  string
+			patch map[string]any
+			path  string
+		}{
+			{"EmptyTitle", map[string]any{"title": ""}, "/title"},
+			{"OverlongTitle", map[string]any{"title": strings.Repeat("x", 201)}, "/title"},
+			{"BadDate", map[string]any{"due_date": "2026-02-30"}, "/due_date"},
+			{"NotADate", map[string]any{"due_date": "next friday"}, "/due_date"},
+			{"BadPriority", map[string]any{"priority": "urgent"}, "/priority"},
+			{"UnknownField", map[string]any{"colour": "red"}, "/colour"},
+			{"MissingProject", map[string]any{"project_id": nil}, "/project_id"},
+			{"UnknownAssignee", map[string]any{"assignee_id": "stf_00000000000000000000000000000000"}, "/assignee_id"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				args := map[string]any{"project_id": f.projectA, "title": "Valid title"}
+				for k, v := range tc.patch {
+					if v == nil {
+						delete(args, k)
+					} else {
+						args[k] = v
+					}
+				}
+				res, out := call(t, a, "projects.create_task", args)
+				require.True(t, res.IsError, "%v", out)
+				assert.Equal(t, "invalid_input", out["error"])
+				assert.Equal(t, []string{tc.path}, issuePaths(out))
+			})
+		}
+		t.Run("EveryFieldNamed", func(t *testing.T) {
+			res, out := call(t, a, "projects.create_task", map[string]any{"project_id": f.projectA, "title": "", "priority": "urgent", "due_date": "soon", "colour": "red"})
+			require.True(t, res.IsError)
+			assert.ElementsMatch(t, []string{"/title", "/priority", "/due_date", "/colour"}, issuePaths(out))
+		})
+		assert.Equal(t, before, countTasks(t, a), "nothing written")
+	})
+
+	t.Run("ReadOnlyKey", func(t *testing.T) {
+		ro := connect(t, f.readA)
+		res, err := ro.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+		}
+		assert.Equal(t, []string{"projects.get_project", "projects.get_task", "projects.list_projects", "projects.list_staff", "projects.list_tasks"}, names)
+
+		before := countTasks(t, a)
+		cres, out := call(t, ro, "projects.create_task", map[string]any{"project_id": f.projectA, "title": "Sneaky"})
+		require.True(t, cres.IsError)
+		assert.Equal(t, "forbidden", out["error"])
+		assert.Contains(t, out["message"], "projects.write", "names the missing scope")
+		assert.Equal(t, before, countTasks(t, a), "nothing written")
+	})
+
+	t.Run("CrossTenant", func(t *testing.T) {
+		require.NotEmpty(t, taskID)
+		b := connect(t, f.fullB)
+		missing := "tsk_00000000000000000000000000000000"
+		for _, tc := range []struct {
+			tool string
+			args func(id string) map[string]any
+		}{
+			{"projects.get_task", func(id string) map[string]any { return map[string]any{"task_id": id} }},
+			{"projects.update_task", func(id string) map[string]any { return map[string]any{"task_id": id, "title": "Hijacked"} }},
+			{"projects.transition_task", func(id string) map[string]any { return map[string]any{"task_id": id, "to": "todo"} }},
+		} {
+			t.Run(tc.tool, func(t *testing.T) {
+				res, other := call(t, b, tc.tool, tc.args(taskID))
+				require.True(t, res.IsError)
+				_, absent := call(t, b, tc.tool, tc.args(missing))
+				assert.Equal(t, "unknown_task", other["error"])
+				assert.Equal(t, absent["error"], other["error"], "same answer as an id that does not exist")
+				assert.Equal(t, absent["issues"], other["issues"])
+				assert.Equal(t, strings.ReplaceAll(absent["message"].(string), missing, taskID), other["message"])
+			})
+		}
+		_, out := call(t, a, "projects.get_task", map[string]any{"task_id": taskID})
+		task := out["task"].(map[string]any)
+		assert.Equal(t, "Write the launch post", task["title"], "tenant A's task unchanged")
+		assert.Equal(t, "done", task["status"])
+		_, list := call(t, b, "projects.list_tasks", map[string]any{"query": "Write the launch post"})
+		assert.Empty(t, list["items"], "B's listing does not include A's task")
+	})
+}
+
+// countTasks counts every task of the client's tenant through list_tasks.
+func countTasks(t *testing.T, c *client.Client) int {
+	t.Helper()
+	n := 0
+	args := map[string]any{"limit": 100}
+	for {
+		res, out := call(t, c, "projects.list_tasks", args)
+		require.False(t, res.IsError, "%v", out)
+		n += len(out["items"].([]any))
+		next, _ := out["next_cursor"].(string)
+		if next == "" {
+			return n
+		}
+		args["cursor"] = next
+	}
+}
+
+// TestCreateTaskSchemasOverMCP checks that what a client receives for
+// projects.create_task@0.1.0 is the published contract, value for value.
+func TestCreateTaskSchemasOverMCP(t *testing.T) {
+	f := newFixture(t)
+	c := connectHTTP(t, startServer(t, f), f.fullA)
+	res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	var tool *mcp.Tool
+	for i := range res.Tools {
+		if res.Tools[i].Name == "projects.create_task" {
+			tool = &res.Tools[i]
+		}
+	}
+	require.NotNil(t, tool)
+	raw, err := json.Marshal(tool)
+	require.NoError(t, err)
+	var got struct {
+		InputSchema  any `json:"inputSchema"`
+		OutputSchema any `json:"outputSchema"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	want := readContract(t, "projects.create_task@0.1.0")
+	assert.Equal(t, want["input_schema"], got.InputSchema)
+	assert.Equal(t, want["output_schema"], got.OutputSchema)
+}
+
+func readContract(t *testing.T, ref string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "registry", "testdata", "contracts", ref+".json"))
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
+}
+
