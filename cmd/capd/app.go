@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"os"
 
@@ -22,7 +23,12 @@ func allProviders() []capability.Provider {
 // loadRegistry loads the embedded manifests and binds the providers'
 // handlers; any mismatch stops start-up with every problem listed.
 func loadRegistry() (*registry.Registry, error) {
-	reg, err := registry.Load(capabilities.FS, schemas.FS)
+	return loadRegistryFrom(capabilities.FS)
+}
+
+// loadRegistryFrom is loadRegistry over other manifests, for lint --dir.
+func loadRegistryFrom(manifests fs.FS) (*registry.Registry, error) {
+	reg, err := registry.Load(manifests, schemas.FS)
 	if err != nil {
 		return nil, err
 	}

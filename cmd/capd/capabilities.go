@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
 )
@@ -65,12 +68,21 @@ func newCapabilitiesCmd() *cobra.Command {
 			return nil
 		},
 	}
+	var dir string
 	lint := &cobra.Command{
-		Use:   "lint",
+		Use:   "lint [--dir DIR]",
 		Short: "Validate every manifest; exit 1 on any problem",
-		Args:  cobra.NoArgs,
+		Long: "Validate every capability manifest against the manifest schema, compile its schemas,\n" +
+			"check its examples and error table, and check that each has exactly one handler.\n" +
+			"By default the manifests built into this binary are checked; --dir checks a\n" +
+			"capabilities/ directory on disk instead (while editing manifests).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := loadRegistry()
+			var manifests fs.FS = capabilities.FS
+			if dir != "" {
+				manifests = os.DirFS(dir)
+			}
+			reg, err := loadRegistryFrom(manifests)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return &exitError{code: 1, err: fmt.Errorf("lint failed")}
@@ -79,6 +91,7 @@ func newCapabilitiesCmd() *cobra.Command {
 			return nil
 		},
 	}
+	lint.Flags().StringVar(&dir, "dir", "", "lint the manifests in this directory instead of the built-in ones")
 	cmd.AddCommand(list, show, lint)
 	return cmd
 }
