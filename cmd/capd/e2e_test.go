@@ -244,4 +244,3 @@ func readContract(t *testing.T, ref string) map[string]any {
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m
 }
-
