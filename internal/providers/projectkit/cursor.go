@@ -66,3 +66,28 @@ func limitOr(n int) int {
 	}
 	return n
 }
+
+// listByQuery serves a list capability whose only filter is a text query:
+// {query, limit, cursor} in, {items, next_cursor} out.
+func listByQuery[T any](c *capability.Call, find func(query string, page capability.Page) ([]T, error), id func(T) string, render func(T) map[string]any) (map[string]any, error) {
+	var in struct {
+		Query  string `json:"query"`
+		Limit  int    `json:"limit"`
+		Cursor string `json:"cursor"`
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	filters := []string{in.Query}
+	after, err := parseCursor(in.Cursor, filters)
+	if err != nil {
+		return nil, err
+	}
+	limit := limitOr(in.Limit)
+	rows, err := find(in.Query, capability.Page{AfterID: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	rows, next := page(rows, limit, id, filters)
+	return map[string]any{"items": mapEach(rows, render), "next_cursor": next}, nil
+}

@@ -10,26 +10,9 @@ import (
 )
 
 func listProjects(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	var in struct {
-		Query  string `json:"query"`
-		Limit  int    `json:"limit"`
-		Cursor string `json:"cursor"`
-	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	filters := []string{in.Query}
-	after, err := parseCursor(in.Cursor, filters)
-	if err != nil {
-		return nil, err
-	}
-	limit := limitOr(in.Limit)
-	rows, err := c.Tx.FindProjects(ctx, capability.ProjectFilter{Query: in.Query, Page: capability.Page{AfterID: after, Limit: limit}})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := page(rows, limit, func(p *capability.Project) string { return p.ID }, filters)
-	return map[string]any{"items": mapEach(rows, projectJSON), "next_cursor": next}, nil
+	return listByQuery(c, func(query string, page capability.Page) ([]*capability.Project, error) {
+		return c.Tx.FindProjects(ctx, capability.ProjectFilter{Query: query, Page: page})
+	}, func(p *capability.Project) string { return p.ID }, projectJSON)
 }
 
 func getProject(ctx context.Context, c *capability.Call) (map[string]any, error) {

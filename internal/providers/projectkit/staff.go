@@ -9,26 +9,9 @@ import (
 )
 
 func listStaff(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	var in struct {
-		Query  string `json:"query"`
-		Limit  int    `json:"limit"`
-		Cursor string `json:"cursor"`
-	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	filters := []string{in.Query}
-	after, err := parseCursor(in.Cursor, filters)
-	if err != nil {
-		return nil, err
-	}
-	limit := limitOr(in.Limit)
-	rows, err := c.Tx.FindStaff(ctx, capability.StaffFilter{Query: in.Query, Page: capability.Page{AfterID: after, Limit: limit}})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := page(rows, limit, func(s *capability.Staff) string { return s.ID }, filters)
-	return map[string]any{"items": mapEach(rows, staffJSON), "next_cursor": next}, nil
+	return listByQuery(c, func(query string, page capability.Page) ([]*capability.Staff, error) {
+		return c.Tx.FindStaff(ctx, capability.StaffFilter{Query: query, Page: page})
+	}, func(s *capability.Staff) string { return s.ID }, staffJSON)
 }
 
 // checkAssignee answers invalid_input at /assignee_id unless id is a staff
