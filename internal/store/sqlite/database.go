@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Per-connection settings. WAL lets readers run beside the one writer;
+// synchronous=NORMAL keeps committed transactions across a process crash at
+// a tenth of FULL's cost (the last ones may roll back on power loss);
+// busy_timeout makes a second process (the CLI) wait for the lock instead of
+// failing; foreign keys are off by default in SQLite and must be asked for on
+// every connection.
+const basePragmas = "_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+
+// The writer begins every transaction IMMEDIATE, taking the write lock up
+// front: a deferred transaction that reads and then writes fails at once with
+// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, whatever the
+// busy timeout. Readers are query-only, so a write slipped into View fails
+// instead of racing the writer.
+const (
+	writerParams = basePragmas + "&_txlock=immediate"
+	readerParams = basePragmas + "&_pragma=query_only(1)"
+)
+
+// maxReaders bounds each database's reader pool. There is always exactly one
+// writer, because many writer connections to one file collapse into busy
+// back-off under contention; readers are few because each holds its own
+// descriptors and page cache.
+const maxReaders = 4
+
+// pool says how many reader connections a database keeps idle and for how
+// long. The control database is read on every request (Authenticate), so it
+// keeps all of its readers; a tenant database keeps one, because a thousand
+// open tenants times four idle readers would exhaust file descriptors.
+type pool struct {
+	idleReaders     int
+	readerIdleLimit time.Duration // 0: keep idle readers forever
+}
+
+var (
+	controlPool = pool{idleReaders: maxReaders}
+	tenantPool  = pool{idleReaders: 1, readerIdleLimit: time.Minute}
+)
+
+// database is one SQLite file opened as one writer connection plus a small
+// read-only pool.
+type database struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+}
+
+// openDatabase opens the file at path (creating it if missing) and applies
+// the migrations in dir of fsys before any reader connects.
+func openDatabase(ctx context.Context, path string, p pool, fsys fs.FS, dir string) (*database, error) {
+	writer, err := sql.Open("sqlite", dsn(path, writerParams))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	if err := migrate(ctx, writer, fsys, dir); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite", dsn(path, readerParams))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(maxReaders)
+	reader.SetMaxIdleConns(p.idleReaders)
+	reader.SetConnMaxIdleTime(p.readerIdleLimit)
+	return &database{path: path, writer: writer, reader: reader}, nil
+}
+
+// dsn builds a modernc.org/sqlite DSN; the path is escaped so a data
+// directory containing '?' or '#' still names the right file.
+func dsn(path, params string) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+	return u.String() + "?" + params
+}
+
+// close closes both pools. The writer closes last so that SQLite, seeing the
+// last connection go, checkpoints the WAL into the database file.
+func (d *database) close() error {
+	return errors.Join(d.reader.Close(), d.writer.Close())
+}
+
+// view runs fn in a read-only transaction on the reader pool. It always rolls
+// back: there is nothing to commit, and rolling back cannot fail in a way
+// that loses data.
+func (d *database) view(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := d.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction on %s: %w", d.path, err)
+	}
+	defer func() {
+		// Rolls back on success, error and panic alike; a panic keeps
+		// unwinding after this deferred call returns.
+		_ = tx.Rollback()
+	}()
+	return fn(tx)
+}
+
+// update runs fn in an immediate write transaction on the writer and
+// commits only when fn returns nil. On an error or a panic the transaction
+// rolls back, so a rejected call changes nothing.
+func (d *database) update(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := d.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write transaction on %s: %w", d.path, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit on %s: %w", d.path, err)
+	}
+	committed = true
+	return nil
+}

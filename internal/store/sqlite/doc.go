@@ -1,0 +1,15 @@
+// Package sqlite is capd's storage adapter on SQLite (modernc.org/sqlite, no
+// cgo).
+//
+// A data directory holds control.db, which is shared across tenants (the
+// tenant list, hashed API keys and the call log), and tenants/<slug>.db, one
+// database per tenant, so a tenant's data can be backed up, moved or deleted
+// as one file and can never leak into another tenant's queries.
+//
+// Every database is opened with one writer connection, because several
+// writers to one SQLite file collapse into busy back-off under contention,
+// and a small pool of query-only reader connections, because WAL lets readers
+// run beside the writer. Tenant databases are opened on first use and kept in
+// a bounded LRU: each open tenant costs file descriptors and memory outside
+// the Go heap, and a server may host far more tenants than it can keep open.
+package sqlite

@@ -1,0 +1,300 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/capd-dev/capd/internal/capability"
+)
+
+// An API key token is "capd_" + prefix + "_" + secret, for example
+// capd_k3x9m2ab_<52 characters>. The prefix is public: it identifies the key
+// in lists, logs and revocation. The secret is 256 bits from crypto/rand.
+// Both use lowercase base32, so a token survives copy and paste, URLs and
+// case-folding terminals, and "capd_" lets secret scanners recognise leaks.
+const (
+	tokenMarker  = "capd_"
+	prefixBytes  = 5  // 40 bits: 8 base32 characters
+	secretBytes  = 32 // 256 bits: 52 base32 characters
+	prefixLen    = 8
+	secretLen    = 52
+	tokenLen     = len(tokenMarker) + prefixLen + 1 + secretLen
+	maxKeyTries  = 5 // prefix collisions at 40 bits are rare; retrying a few times is plenty
+	invalidToken = "invalid API key"
+)
+
+// keyEncoding is lowercase, unpadded base32 (RFC 4648 alphabet).
+var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// hashToken returns the stored form of a token. A fast hash is right here,
+// unlike for passwords: the secret has 256 bits of entropy, so no amount of
+// hashing speed makes guessing it feasible, and Authenticate runs on every
+// request.
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// randomString returns n random bytes in keyEncoding.
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead
+	return keyEncoding.EncodeToString(b)
+}
+
+// parseToken returns the prefix of a well-formed token.
+func parseToken(token string) (prefix string, ok bool) {
+	if len(token) != tokenLen || !strings.HasPrefix(token, tokenMarker) {
+		return "", false
+	}
+	prefix, secret, ok := strings.Cut(token[len(tokenMarker):], "_")
+	if !ok || len(prefix) != prefixLen || len(secret) != secretLen || !isKeyText(prefix) || !isKeyText(secret) {
+		return "", false
+	}
+	return prefix, true
+}
+
+// isKeyText reports whether s uses only keyEncoding's alphabet.
+func isKeyText(s string) bool {
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || '2' <= r && r <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// displayKey is how a key is named to people: its token without the secret.
+func displayKey(prefix string) string { return tokenMarker + prefix }
+
+// CreateKey stores a new key for tenant with scopes and an optional expiry
+// (zero: never) and returns its token. Only the token's hash is stored, so
+// this is the one time the token can be shown.
+func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capability.Scope, expiresAt time.Time) (string, *capability.APIKey, error) {
+	scopes, err := normalizeScopes(scopes)
+	if err != nil {
+		return "", nil, err
+	}
+	now := c.now().UTC()
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return "", nil, capability.InvalidInput("the expiry time is in the past; give a future time, or none for a key that does not expire",
+			capability.Issue{Path: "/expires_at", Message: "must be in the future"})
+	}
+	key := &capability.APIKey{Tenant: tenant, Scopes: scopes, CreatedAt: now}
+	if !expiresAt.IsZero() {
+		key.ExpiresAt = expiresAt.UTC()
+	}
+	var token string
+	err = c.db.update(ctx, func(tx *sql.Tx) error {
+		if err := tenantExists(ctx, tx, tenant); err != nil {
+			return err
+		}
+		for range maxKeyTries {
+			key.Prefix = randomString(prefixBytes)
+			token = tokenMarker + key.Prefix + "_" + randomString(secretBytes)
+			_, err := tx.ExecContext(ctx,
+				"INSERT INTO api_keys (prefix, tenant, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+				key.Prefix, tenant, hashToken(token), capability.JoinScopes(scopes), formatTime(now), formatNullTime(key.ExpiresAt))
+			if !isUniqueViolation(err) {
+				return err
+			}
+		}
+		return errors.New("could not find a free key prefix")
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("create key: %w", err)
+	}
+	return token, key, nil
+}
+
+// normalizeScopes checks that scopes is non-empty and known and returns it
+// sorted without duplicates, the form ParseScopes produces.
+func normalizeScopes(scopes []capability.Scope) ([]capability.Scope, error) {
+	if len(scopes) == 0 {
+		return nil, capability.InvalidInput("a key needs at least one scope; known scopes are "+capability.JoinScopes(capability.AllScopes),
+			capability.Issue{Path: "/scopes", Message: "must not be empty"})
+	}
+	for _, s := range scopes {
+		if !slices.Contains(capability.AllScopes, s) {
+			return nil, capability.InvalidInput(fmt.Sprintf("unknown scope %q; known scopes are %s", s, capability.JoinScopes(capability.AllScopes)),
+				capability.Issue{Path: "/scopes", Message: "unknown scope " + string(s)})
+		}
+	}
+	out := slices.Clone(scopes)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// tenantExists returns a not_found error naming tenant unless it exists.
+func tenantExists(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, tenant string) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM tenants WHERE slug = ?", tenant).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return unknownTenant(tenant)
+	}
+	return err
+}
+
+// ListKeys returns the keys of tenant, oldest first; not_found if the tenant
+// does not exist.
+func (c *Control) ListKeys(ctx context.Context, tenant string) ([]*capability.APIKey, error) {
+	var out []*capability.APIKey
+	err := c.db.view(ctx, func(tx *sql.Tx) error {
+		if err := tenantExists(ctx, tx, tenant); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx,
+			`SELECT prefix, tenant, scopes, created_at, expires_at, revoked_at, last_used_at
+			 FROM api_keys WHERE tenant = ? ORDER BY created_at, prefix`, tenant)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, err := scanKey(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, k)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeKey marks a key revoked; Authenticate rejects it from the next
+// request on, in every process. It accepts the bare prefix, the displayed
+// "capd_<prefix>" or a whole token. Revoking twice keeps the first time.
+func (c *Control) RevokeKey(ctx context.Context, prefix string) error {
+	prefix = strings.TrimPrefix(prefix, tokenMarker)
+	prefix, _, _ = strings.Cut(prefix, "_")
+	var n int64
+	err := c.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE prefix = ?",
+			formatTime(c.now()), prefix)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke key %s: %w", quote(prefix), err)
+	}
+	if n == 0 {
+		return fmt.Errorf("API key %s: %w", quote(displayKey(prefix)), capability.ErrNotFound)
+	}
+	return nil
+}
+
+// Authenticate returns the principal of a live token. It reads the control
+// database on every call, without a cache, so revocation is immediate.
+//
+// A token is checked against its stored hash before anything about the key
+// is revealed: without the secret, every failure reads "invalid API key".
+// Only the holder of the real token learns that it was revoked or expired,
+// and what to do about it.
+func (c *Control) Authenticate(ctx context.Context, token string) (capability.Principal, error) {
+	if token == "" {
+		return capability.Principal{}, unauthenticated("no API key given; send a capd_ API key")
+	}
+	prefix, ok := parseToken(token)
+	if !ok {
+		return capability.Principal{}, unauthenticated(invalidToken)
+	}
+	sum := hashToken(token)
+
+	var (
+		tenant, scopes   string
+		hash             []byte
+		expires, revoked sql.NullString
+	)
+	err := c.db.reader.QueryRowContext(ctx,
+		"SELECT tenant, secret_hash, scopes, expires_at, revoked_at FROM api_keys WHERE prefix = ?", prefix).
+		Scan(&tenant, &hash, &scopes, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return capability.Principal{}, unauthenticated(invalidToken)
+	}
+	if err != nil {
+		return capability.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if subtle.ConstantTimeCompare(hash, sum) != 1 {
+		return capability.Principal{}, unauthenticated(invalidToken)
+	}
+	if revoked.Valid {
+		return capability.Principal{}, unauthenticated(fmt.Sprintf(
+			"API key %s was revoked; create a new one with capd keys create", displayKey(prefix)))
+	}
+	expiresAt, err := parseNullTime(expires)
+	if err != nil {
+		return capability.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !expiresAt.IsZero() && !c.now().Before(expiresAt) {
+		return capability.Principal{}, unauthenticated(fmt.Sprintf(
+			"API key %s expired at %s; create a new one with capd keys create", displayKey(prefix), expiresAt.Format(time.RFC3339)))
+	}
+	return capability.Principal{
+		Tenant:    tenant,
+		KeyPrefix: prefix,
+		Scopes:    splitScopes(scopes),
+		ExpiresAt: expiresAt,
+	}, nil
+}
+
+// unauthenticated returns an unauthenticated error with message.
+func unauthenticated(message string) error {
+	return &capability.Error{Code: capability.CodeUnauthenticated, Message: message}
+}
+
+// splitScopes decodes the stored comma-separated scope list. A scope this
+// binary does not know (written by a newer capd) is kept: it grants nothing
+// here, since every check names a known scope.
+func splitScopes(s string) []capability.Scope {
+	var out []capability.Scope
+	for part := range strings.SplitSeq(s, ",") {
+		if part != "" {
+			out = append(out, capability.Scope(part))
+		}
+	}
+	return out
+}
+
+// scanKey reads one api_keys row (without the hash).
+func scanKey(s scanner) (*capability.APIKey, error) {
+	var k capability.APIKey
+	var scopes, created string
+	var expires, revoked, used sql.NullString
+	if err := s.Scan(&k.Prefix, &k.Tenant, &scopes, &created, &expires, &revoked, &used); err != nil {
+		return nil, err
+	}
+	k.Scopes = splitScopes(scopes)
+	var err error
+	if k.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if k.ExpiresAt, err = parseNullTime(expires); err != nil {
+		return nil, err
+	}
+	if k.RevokedAt, err = parseNullTime(revoked); err != nil {
+		return nil, err
+	}
+	if k.LastUsed, err = parseNullTime(used); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}

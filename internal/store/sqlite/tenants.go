@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/capd-dev/capd/internal/capability"
+)
+
+var (
+	_ capability.TenantStores = (*Tenants)(nil)
+	_ capability.TenantStore  = (*tenantStore)(nil)
+)
+
+// Tenants opens tenant databases on demand and keeps the most recently used
+// ones open. It implements capability.TenantStores.
+type Tenants struct {
+	dir     string // DIR/tenants
+	control *Control
+	cache   *tenantCache
+	now     func() time.Time
+	newID   func(prefix string) string
+}
+
+func newTenants(dir string, control *Control, opts Options) *Tenants {
+	t := &Tenants{dir: dir, control: control, now: opts.Now, newID: opts.NewID}
+	t.cache = newTenantCache(opts.MaxOpenTenants, t.openDatabase)
+	return t
+}
+
+// Tenant returns the store of an existing tenant, creating and migrating its
+// database on first use. An unknown slug is ErrNotFound and creates no file;
+// a malformed slug is invalid_input.
+func (t *Tenants) Tenant(ctx context.Context, slug string) (capability.TenantStore, error) {
+	if err := validateSlug(slug); err != nil {
+		return nil, err
+	}
+	// An open database proves the tenant exists (tenants are never
+	// deleted), which spares the control database a read on every call.
+	if !t.cache.isOpen(slug) {
+		if _, err := t.control.FindTenant(ctx, slug); err != nil {
+			return nil, err
+		}
+		h, err := t.cache.acquire(ctx, slug)
+		if err != nil {
+			return nil, err
+		}
+		t.cache.release(h)
+	}
+	return &tenantStore{tenants: t, slug: slug}, nil
+}
+
+// OpenCount returns how many tenant databases are open now, for metrics and
+// tests. It exceeds MaxOpenTenants only while evicted databases are still
+// finishing transactions.
+func (t *Tenants) OpenCount() int { return t.cache.openCount() }
+
+// path returns the database file of slug, which must be valid.
+func (t *Tenants) path(slug string) string {
+	return filepath.Join(t.dir, slug+".db")
+}
+
+// openDatabase opens (creating if needed) and migrates the database of slug.
+func (t *Tenants) openDatabase(ctx context.Context, slug string) (*database, error) {
+	if err := validateSlug(slug); err != nil {
+		return nil, err // unreachable through Tenant; guards the path below
+	}
+	if err := os.MkdirAll(t.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create tenant directory: %w", err)
+	}
+	return openDatabase(ctx, t.path(slug), tenantPool, migrations, tenantMigrations)
+}
+
+// tenantStore is the lightweight handle Tenant returns. It holds no open
+// database: each transaction acquires one from the LRU, so a handle kept by
+// a caller never pins a file open.
+type tenantStore struct {
+	tenants *Tenants
+	slug    string
+}
+
+// View runs fn in a read-only transaction on the tenant's reader pool.
+func (s *tenantStore) View(ctx context.Context, fn func(capability.Tx) error) error {
+	return s.run(ctx, fn, (*database).view)
+}
+
+// Update runs fn in an immediate write transaction on the tenant's writer;
+// it commits only if fn returns nil and rolls back on an error or a panic.
+func (s *tenantStore) Update(ctx context.Context, fn func(capability.Tx) error) error {
+	return s.run(ctx, fn, (*database).update)
+}
+
+// run acquires the tenant database, runs fn through begin (view or update)
+// and releases the database, even if fn panics.
+func (s *tenantStore) run(ctx context.Context, fn func(capability.Tx) error,
+	begin func(*database, context.Context, func(*sql.Tx) error) error) error {
+	h, err := s.tenants.cache.acquire(ctx, s.slug)
+	if err != nil {
+		return err
+	}
+	defer s.tenants.cache.release(h)
+	return begin(h.db, ctx, func(sqlTx *sql.Tx) error {
+		return fn(&tx{tx: sqlTx, now: s.tenants.now, newID: s.tenants.newID})
+	})
+}
