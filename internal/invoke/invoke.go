@@ -103,7 +103,7 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 		if errors.Is(err, capability.ErrNotFound) {
 			return inv.rejectInto(res, capability.Errorf(capability.CodeUnauthenticated, "tenant %s no longer exists", p.Tenant))
 		}
-		return inv.rejectInto(res, inv.internal(v, "open tenant store", err))
+		return inv.rejectInto(res, inv.failure(ctx, v, "open tenant store", err))
 	}
 	run := store.Update
 	if m.Annotations.ReadOnly {
@@ -146,10 +146,7 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 			}
 			return inv.rejectInto(res, appErr)
 		}
-		if ctx.Err() != nil {
-			return inv.rejectInto(res, capability.Errorf(capability.CodeUnavailable, "the call was cancelled or timed out before it finished; nothing was written. Retry"))
-		}
-		return inv.rejectInto(res, inv.internal(v, "call failed", err))
+		return inv.rejectInto(res, inv.failure(ctx, v, "call failed", err))
 	}
 	res.Output, res.JSON, res.InContract = out, outJSON, true
 	return res
@@ -216,6 +213,16 @@ func (inv *Invoker) rejectInto(res *Result, e *capability.Error) *Result {
 		}
 	}
 	return res
+}
+
+// failure classifies an error that is not an application error: a call
+// whose context ended (the client gave up or timed out) is unavailable and
+// worth retrying; anything else is a server fault.
+func (inv *Invoker) failure(ctx context.Context, v *registry.Version, what string, err error) *capability.Error {
+	if ctx.Err() != nil {
+		return capability.Errorf(capability.CodeUnavailable, "the call was cancelled or timed out before it finished; nothing was written. Retry")
+	}
+	return inv.internal(v, what, err)
 }
 
 // internal logs the cause and returns an error that reveals nothing of it.

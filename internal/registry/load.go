@@ -43,20 +43,20 @@ func Load(capabilities, schemas fs.FS) (*Registry, error) {
 	sort.Strings(files)
 	r := &Registry{byName: map[string][]*Version{}, compiler: compiler}
 	var problems Problems
-	seen := map[string]string{}
+	// A manifest must live at <name>/<version>.yaml (loadOne checks), so one
+	// path per name@version makes a duplicate impossible by construction.
 	for _, f := range files {
 		v, ps := loadOne(capabilities, f, compiler, meta)
 		if len(ps) > 0 {
 			problems = append(problems, ps...)
 			continue
 		}
-		ref := v.Manifest.Ref()
-		if other, dup := seen[ref]; dup {
-			problems = append(problems, Problem{File: v.File, Message: fmt.Sprintf("duplicate capability %s, also declared in %s", ref, other)})
-			continue
-		}
-		seen[ref] = v.File
 		r.add(v)
+	}
+	if strays, _ := fs.Glob(capabilities, "*/*.yml"); len(strays) > 0 {
+		for _, f := range strays {
+			problems = append(problems, Problem{File: "capabilities/" + f, Message: "manifests end in .yaml; rename it or it is never loaded"})
+		}
 	}
 	if len(files) == 0 {
 		problems = append(problems, Problem{File: "capabilities", Message: "no manifests found (expected <name>/<version>.yaml)"})
@@ -65,7 +65,31 @@ func Load(capabilities, schemas fs.FS) (*Registry, error) {
 		return nil, problems
 	}
 	r.sort()
+	if ps := r.checkReplacements(); len(ps) > 0 {
+		return nil, ps
+	}
 	return r, nil
+}
+
+// checkReplacements requires every replacement named by a deprecated or
+// retired version to resolve to a callable version, so an agent told to
+// move never meets a dead end.
+func (r *Registry) checkReplacements() Problems {
+	var ps Problems
+	for _, v := range r.all {
+		rep := v.Manifest.Replacement
+		if rep == "" {
+			continue
+		}
+		ref, err := ParseRef(rep)
+		if err == nil {
+			_, err = r.Resolve(ref)
+		}
+		if err != nil {
+			ps = append(ps, Problem{File: v.File, Field: "/replacement", Message: fmt.Sprintf("%s does not resolve: %v", rep, err)})
+		}
+	}
+	return ps
 }
 
 func loadOne(fsys fs.FS, file string, compiler *schema.Compiler, meta *schema.Schema) (*Version, Problems) {

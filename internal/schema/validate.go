@@ -27,8 +27,8 @@ type Schema struct {
 func (s *Schema) Doc() any { return s.doc }
 
 // Validate validates an already-decoded value (from Decode or
-// jsonschema.UnmarshalJSON) and returns one issue per offending field,
-// sorted by path; nil means valid.
+// jsonschema.UnmarshalJSON) and returns one issue per failed rule (a field
+// breaking two rules gets two), sorted by path; nil means valid.
 func (s *Schema) Validate(v any) []capability.Issue {
 	err := s.s.Validate(v)
 	if err == nil {
@@ -139,6 +139,8 @@ func describe(k jsonschema.ErrorKind) string {
 		return fmt.Sprintf("must match the pattern %s", k.Want)
 	case *kind.FalseSchema:
 		return "is not allowed"
+	case *kind.Not:
+		return "uses a form that is not allowed here"
 	}
 	return k.LocalizedString(printer)
 }

@@ -68,8 +68,10 @@ func limitOr(n int) int {
 }
 
 // listByQuery serves a list capability whose only filter is a text query:
-// {query, limit, cursor} in, {items, next_cursor} out.
-func listByQuery[T any](c *capability.Call, find func(query string, page capability.Page) ([]T, error), id func(T) string, render func(T) map[string]any) (map[string]any, error) {
+// {query, limit, cursor} in, {items, next_cursor} out. The capability name
+// is part of the cursor's filters, so one list's cursor is refused by
+// another.
+func listByQuery[T any](c *capability.Call, capabilityName string, find func(query string, page capability.Page) ([]T, error), id func(T) string, render func(T) map[string]any) (map[string]any, error) {
 	var in struct {
 		Query  string `json:"query"`
 		Limit  int    `json:"limit"`
@@ -78,7 +80,7 @@ func listByQuery[T any](c *capability.Call, find func(query string, page capabil
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	filters := []string{in.Query}
+	filters := []string{capabilityName, in.Query}
 	after, err := parseCursor(in.Cursor, filters)
 	if err != nil {
 		return nil, err

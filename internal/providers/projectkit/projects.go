@@ -10,7 +10,7 @@ import (
 )
 
 func listProjects(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	return listByQuery(c, func(query string, page capability.Page) ([]*capability.Project, error) {
+	return listByQuery(c, "projects.list_projects", func(query string, page capability.Page) ([]*capability.Project, error) {
 		return c.Tx.FindProjects(ctx, capability.ProjectFilter{Query: query, Page: page})
 	}, func(p *capability.Project) string { return p.ID }, projectJSON)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func listStaff(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	return listByQuery(c, func(query string, page capability.Page) ([]*capability.Staff, error) {
+	return listByQuery(c, "projects.list_staff", func(query string, page capability.Page) ([]*capability.Staff, error) {
 		return c.Tx.FindStaff(ctx, capability.StaffFilter{Query: query, Page: page})
 	}, func(s *capability.Staff) string { return s.ID }, staffJSON)
 }
