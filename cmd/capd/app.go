@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
@@ -75,8 +77,13 @@ func (a *app) Close() error {
 	return a.db.Close()
 }
 
-// openStore opens only the databases, for management commands that need no
-// registry.
-func openStore(ctx context.Context, dataDir string) (*sqlite.DB, error) {
-	return sqlite.Open(ctx, sqlite.Options{Dir: dataDir})
+// withStore runs fn over the data directory's databases, for management
+// commands that need no registry, and closes them afterwards.
+func withStore(cmd *cobra.Command, data func() string, fn func(*sqlite.DB) error) error {
+	db, err := sqlite.Open(cmd.Context(), sqlite.Options{Dir: data()})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
 }

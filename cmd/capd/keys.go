@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 func newKeysCmd(data func() string) *cobra.Command {
@@ -34,18 +35,15 @@ func newKeysCmd(data func() string) *cobra.Command {
 			if expiresIn > 0 {
 				expires = time.Now().Add(expiresIn)
 			}
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			token, _, err := db.Control().CreateKey(cmd.Context(), tenant, sc, expires)
-			if err != nil {
-				return err
-			}
-			// Only the token goes to stdout, so scripts can capture it.
-			fmt.Fprintln(cmd.OutOrStdout(), token)
-			return nil
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				token, _, err := db.Control().CreateKey(cmd.Context(), tenant, sc, expires)
+				if err != nil {
+					return err
+				}
+				// Only the token goes to stdout, so scripts can capture it.
+				fmt.Fprintln(cmd.OutOrStdout(), token)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&tenant, "tenant", "", "tenant slug")
@@ -61,28 +59,25 @@ func newKeysCmd(data func() string) *cobra.Command {
 			if listTenant == "" {
 				return errors.New("--tenant is required")
 			}
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			keys, err := db.Control().ListKeys(cmd.Context(), listTenant)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PREFIX\tSCOPES\tCREATED\tEXPIRES\tSTATE")
-			for _, k := range keys {
-				state := "active"
-				switch {
-				case !k.RevokedAt.IsZero():
-					state = "revoked"
-				case !k.ExpiresAt.IsZero() && time.Now().After(k.ExpiresAt):
-					state = "expired"
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				keys, err := db.Control().ListKeys(cmd.Context(), listTenant)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", k.Prefix, capability.JoinScopes(k.Scopes), k.CreatedAt.Format("2006-01-02 15:04"), orNever(k.ExpiresAt), state)
-			}
-			return w.Flush()
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "PREFIX\tSCOPES\tCREATED\tEXPIRES\tSTATE")
+				for _, k := range keys {
+					state := "active"
+					switch {
+					case !k.RevokedAt.IsZero():
+						state = "revoked"
+					case !k.ExpiresAt.IsZero() && time.Now().After(k.ExpiresAt):
+						state = "expired"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", k.Prefix, capability.JoinScopes(k.Scopes), k.CreatedAt.Format("2006-01-02 15:04"), orNever(k.ExpiresAt), state)
+				}
+				return w.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&listTenant, "tenant", "", "tenant slug")
@@ -92,19 +87,16 @@ func newKeysCmd(data func() string) *cobra.Command {
 		Short: "Revoke a key; effective on its next request",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.Control().RevokeKey(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, capability.ErrNotFound) {
-					return fmt.Errorf("no key with prefix %q; see capd keys list --tenant SLUG", args[0])
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				if err := db.Control().RevokeKey(cmd.Context(), args[0]); err != nil {
+					if errors.Is(err, capability.ErrNotFound) {
+						return fmt.Errorf("no key with prefix %q; see capd keys list --tenant SLUG", args[0])
+					}
+					return err
 				}
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
-			return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 func newStaffCmd(data func() string) *cobra.Command {
@@ -25,24 +26,21 @@ func newStaffCmd(data func() string) *cobra.Command {
 			if name == "" || len(name) > 200 {
 				return errors.New("NAME must be 1 to 200 characters")
 			}
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			store, err := db.Tenants().Tenant(cmd.Context(), tenant)
-			if err != nil {
-				if errors.Is(err, capability.ErrNotFound) {
-					return fmt.Errorf("no tenant %q; see capd tenants list", tenant)
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				store, err := db.Tenants().Tenant(cmd.Context(), tenant)
+				if err != nil {
+					if errors.Is(err, capability.ErrNotFound) {
+						return fmt.Errorf("no tenant %q; see capd tenants list", tenant)
+					}
+					return err
 				}
-				return err
-			}
-			s := &capability.Staff{Name: name, Email: email, Role: role}
-			if err := store.Update(cmd.Context(), func(tx capability.Tx) error { return tx.CreateStaff(cmd.Context(), s) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), s.ID)
-			return nil
+				s := &capability.Staff{Name: name, Email: email, Role: role}
+				if err := store.Update(cmd.Context(), func(tx capability.Tx) error { return tx.CreateStaff(cmd.Context(), s) }); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), s.ID)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&tenant, "tenant", "", "tenant slug")

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 func newTenantsCmd(data func() string) *cobra.Command {
@@ -17,17 +18,14 @@ func newTenantsCmd(data func() string) *cobra.Command {
 		Short: "Create a tenant",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			t := &capability.Tenant{Slug: args[0], Name: name}
-			if err := db.Control().CreateTenant(cmd.Context(), t); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created tenant %s\nnext: capd keys create --tenant %s --data %s\n", t.Slug, t.Slug, data())
-			return nil
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				t := &capability.Tenant{Slug: args[0], Name: name}
+				if err := db.Control().CreateTenant(cmd.Context(), t); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created tenant %s\nnext: capd keys create --tenant %s --data %s\n", t.Slug, t.Slug, data())
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "display name (default: the slug)")
@@ -36,21 +34,18 @@ func newTenantsCmd(data func() string) *cobra.Command {
 		Short: "List tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStore(cmd.Context(), data())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ts, err := db.Control().ListTenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "SLUG\tNAME\tCREATED")
-			for _, t := range ts {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", t.Slug, t.Name, t.CreatedAt.Format("2006-01-02 15:04"))
-			}
-			return w.Flush()
+			return withStore(cmd, data, func(db *sqlite.DB) error {
+				ts, err := db.Control().ListTenants(cmd.Context())
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "SLUG\tNAME\tCREATED")
+				for _, t := range ts {
+					fmt.Fprintf(w, "%s\t%s\t%s\n", t.Slug, t.Name, t.CreatedAt.Format("2006-01-02 15:04"))
+				}
+				return w.Flush()
+			})
 		},
 	}
 	cmd.AddCommand(create, list)
