@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,4 +245,50 @@ func readContract(t *testing.T, ref string) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m
+}
+
+// TestStdioCredentials covers how `capd stdio` gets its caller: --tenant for
+// local full access, and a clear refusal for a bad or missing key.
+func TestStdioCredentials(t *testing.T) {
+	f := newFixture(t)
+	t.Run("LocalTenant", func(t *testing.T) {
+		c, err := client.NewStdioMCPClient(capdBinary, environWithout("CAPD_API_KEY"), "stdio", "--data", f.data, "--tenant", f.tenantB)
+		require.NoError(t, err)
+		initialize(t, c)
+		res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		assert.Len(t, res.Tools, len(allTools))
+		_, out := call(t, c, "projects.list_projects", map[string]any{})
+		assert.NotEmpty(t, out["items"])
+	})
+	for name, env := range map[string][]string{
+		"ErrBadKey":     {"CAPD_API_KEY=capd_aaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
+		"ErrNoKey":      {"CAPD_API_KEY="},
+		"ErrKeyAndFlag": {"CAPD_API_KEY=" + f.fullA},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"stdio", "--data", f.data}
+			if name == "ErrKeyAndFlag" {
+				args = append(args, "--tenant", f.tenantA)
+			}
+			cmd := exec.Command(capdBinary, args...)
+			cmd.Env = append(environWithout("CAPD_API_KEY"), env...)
+			out, err := cmd.CombinedOutput()
+			require.Error(t, err, string(out))
+			assert.Contains(t, string(out), "capd:", "a message, not a hang")
+		})
+	}
+}
+
+// environWithout is this process's environment minus the named variables,
+// so a developer's own settings cannot change what a test exercises.
+func environWithout(names ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

@@ -122,7 +122,7 @@ func connectHTTP(t *testing.T, url, key string) *client.Client {
 // CAPD_API_KEY and returns an initialized mcp-go client over its pipes.
 func connectStdio(t *testing.T, data, key string) *client.Client {
 	t.Helper()
-	env := append(os.Environ(), "CAPD_API_KEY="+key)
+	env := append(environWithout("CAPD_API_KEY"), "CAPD_API_KEY="+key)
 	c, err := client.NewStdioMCPClient(capdBinary, env, "stdio", "--data", data)
 	require.NoError(t, err)
 	initialize(t, c)
