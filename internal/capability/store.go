@@ -162,6 +162,10 @@ type ControlStore interface {
 
 	RecordCalls(ctx context.Context, calls []CallRecord) error
 	ListCalls(ctx context.Context, tenant string, since time.Time, limit int) ([]CallRecord, error)
+
+	// RecordConformance stores a run's results in one transaction.
+	RecordConformance(ctx context.Context, results []ConformanceResult) error
+	ListConformance(ctx context.Context, f ConformanceFilter) ([]ConformanceResult, error)
 }
 
 // TenantStores opens tenant databases on demand.

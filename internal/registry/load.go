@@ -16,6 +16,10 @@ import (
 	"github.com/capd-dev/capd/internal/schema"
 )
 
+// CasesSuffix ends the name of a conformance cases file, which sits beside
+// its manifest: capabilities/<name>/<version>.cases.yaml.
+const CasesSuffix = ".cases.yaml"
+
 // manifestSchemaID is the $id of the schema every manifest must satisfy.
 const manifestSchemaID = schema.SharedPrefix + "manifest.schema.json"
 
@@ -36,9 +40,17 @@ func Load(capabilities, schemas fs.FS) (*Registry, error) {
 		return nil, Problems{{File: "schemas/manifest.schema.json", Message: err.Error()}}
 	}
 
-	files, err := fs.Glob(capabilities, "*/*.yaml")
+	all, err := fs.Glob(capabilities, "*/*.yaml")
 	if err != nil {
 		return nil, err
+	}
+	// <version>.cases.yaml beside a manifest holds its conformance cases,
+	// which the conformance package loads.
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, CasesSuffix) {
+			files = append(files, f)
+		}
 	}
 	sort.Strings(files)
 	r := &Registry{byName: map[string][]*Version{}, compiler: compiler}
