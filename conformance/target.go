@@ -41,11 +41,11 @@ type Target interface {
 // Local runs cases through capd's own invoker on a scratch copy of one
 // tenant's database, so a run never changes the tenant's live data.
 type Local struct {
-	inv     *invoke.Invoker
-	db      *sqlite.DB
-	dir     string
-	tenant  string
-	caller  capability.Principal
+	inv    *invoke.Invoker
+	db     *sqlite.DB
+	dir    string
+	tenant string
+	caller capability.Principal
 }
 
 var _ Target = (*Local)(nil)
