@@ -5,16 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/capd-dev/capd/capabilities"
+	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/auth"
 	"github.com/capd-dev/capd/internal/demo"
 	"github.com/capd-dev/capd/internal/mcpserver"
+	"github.com/capd-dev/capd/schemas"
 )
 
 type serveOptions struct {
@@ -23,6 +28,9 @@ type serveOptions struct {
 	demo           bool
 	allowedOrigins []string
 	maxBody        int64
+	// conformanceInterval is how often the conformance suite runs in the
+	// background (first at start); 0 disables it.
+	conformanceInterval time.Duration
 }
 
 func newServeCmd(data func() string) *cobra.Command {
@@ -42,6 +50,7 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "browser origins allowed besides loopback, e.g. https://app.example.com")
 	f.Int64Var(&o.maxBody, "max-body", auth.DefaultMaxBody, "request body limit in bytes")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
+	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
 
@@ -80,6 +89,20 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	printBanner(out, o, ln.Addr(), len(a.reg.Versions()), keys)
 	if ready != nil {
 		ready(ln.Addr())
+	}
+	var background sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer func() { stopBackground(); background.Wait() }()
+	if o.conformanceInterval > 0 {
+		suite, err := conformance.Load(capabilities.FS, schemas.FS, a.reg)
+		if err != nil {
+			return err
+		}
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			a.conformanceLoop(bgCtx, suite, o.conformanceInterval)
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -124,4 +147,52 @@ func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys [
 	fmt.Fprintf(out, "\nTry it:\n  curl -s %s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", url, first.Token)
 	fmt.Fprintf(out, "    -H 'Accept: application/json, text/event-stream' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n")
 	fmt.Fprintln(out, strings.Repeat("-", 60))
+}
+
+// conformanceLoop runs every case against every tenant now and then every
+// interval, recording the results, so the catalog always has recent runs.
+func (a *app) conformanceLoop(ctx context.Context, suite *conformance.Suite, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		a.runConformanceOnce(ctx, suite)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *app) runConformanceOnce(ctx context.Context, suite *conformance.Suite) {
+	ts, err := a.db.Control().ListTenants(ctx)
+	if err != nil || len(ts) == 0 {
+		if err != nil && ctx.Err() == nil {
+			a.logger.Error("conformance: list tenants", "err", err)
+		}
+		return
+	}
+	slugs := make([]string, len(ts))
+	for i, t := range ts {
+		slugs[i] = t.Slug
+	}
+	started := time.Now()
+	runID := conformance.NewRunID(started)
+	results, err := (&conformance.Runner{Suite: suite}).RunLocal(ctx, runID, a.db.Tenants(), slugs, suite.Select(conformance.Filter{}))
+	if ctx.Err() != nil {
+		return // shutting down: a partial run is not recorded
+	}
+	if err != nil {
+		a.logger.Error("conformance run", "run", runID, "err", err)
+	}
+	if err := a.db.Control().RecordConformance(ctx, results); err != nil {
+		a.logger.Error("conformance: record", "run", runID, "err", err)
+		return
+	}
+	s := conformance.Summarize(results)
+	level := slog.LevelInfo
+	if !s.OK() {
+		level = slog.LevelWarn
+	}
+	a.logger.Log(ctx, level, "conformance run", "run", runID, "tenants", len(slugs), "passed", s.Passed, "failed", s.Failed, "errored", s.Errored, "took", time.Since(started).Round(time.Millisecond))
 }
