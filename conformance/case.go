@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/schema"
 )
@@ -120,10 +122,28 @@ func Load(capabilities, schemas fs.FS, reg *registry.Registry) (*Suite, error) {
 		}
 		s.cases[v] = append(cases, Generate(v, cases)...)
 	}
+	// A cases file needs its manifest: otherwise its cases would never run.
+	files, _ := fs.Glob(capabilities, "*/*"+registry.CasesSuffix)
+	for _, f := range files {
+		dir, base := path.Split(f)
+		ref := strings.TrimSuffix(dir, "/") + "@" + strings.TrimSuffix(base, registry.CasesSuffix)
+		if r, err := registry.ParseRef(ref); err != nil || !hasVersion(reg, r) {
+			problems = append(problems, registry.Problem{File: "capabilities/" + f, Message: fmt.Sprintf("no manifest for %s beside these cases; add capabilities/%s.yaml or remove the file", ref, strings.Replace(ref, "@", "/", 1))})
+		}
+	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
 	return s, nil
+}
+
+func hasVersion(reg *registry.Registry, r capability.Ref) bool {
+	for _, v := range reg.VersionsOf(r.Name) {
+		if v.Manifest.Version == r.Version {
+			return true
+		}
+	}
+	return false
 }
 
 func loadFile(fsys fs.FS, file, shown string, fileSchema *schema.Schema, reg *registry.Registry) ([]*Case, registry.Problems) {
@@ -191,11 +211,16 @@ type Filter struct {
 }
 
 // Select returns the cases matching f, ordered by capability name, version,
-// then case order.
+// then case order. Retired versions are left out: they answer only
+// upgrade_required, which the registry already guarantees, and their
+// published cases stay in place for the record.
 func (s *Suite) Select(f Filter) []*Case {
 	name, version, _ := strings.Cut(f.Capability, "@")
 	var out []*Case
 	for _, v := range s.Registry.Versions() {
+		if v.Manifest.Status == capability.StatusRetired {
+			continue
+		}
 		if name != "" && v.Manifest.Name != name {
 			continue
 		}

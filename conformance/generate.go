@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
@@ -110,7 +111,12 @@ func mutations(root, p map[string]any) []mutation {
 			}
 		}
 		if pat, ok := s["pattern"].(string); ok {
-			if bad, ok := notMatching(pat); ok {
+			minLen, _ := number(s["minLength"])
+			maxLen, hasMax := number(s["maxLength"])
+			if !hasMax {
+				maxLen = 1 << 20
+			}
+			if bad, ok := notMatching(pat, int(minLen), int(maxLen)); ok {
 				out = append(out, mutation{"pattern", bad})
 			}
 		}
@@ -132,13 +138,17 @@ var badFormat = map[string]string{
 	"email":     "not-an-email",
 }
 
-// notMatching finds a short string the pattern rejects.
-func notMatching(pattern string) (string, bool) {
+// notMatching finds a short string the pattern rejects and whose length
+// keeps within [minLen, maxLen], so the case breaks the pattern alone.
+func notMatching(pattern string, minLen, maxLen int) (string, bool) {
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return "", false
 	}
-	for _, cand := range []string{"", " ", "!", "a", "0", "A", "-", "x y"} {
+	for _, cand := range []string{"", " ", "!", "a", "0", "A", "-", "x y", "   ", "!!!!"} {
+		if n := utf8.RuneCountInString(cand); n < minLen || n > maxLen {
+			continue
+		}
 		if !re.MatchString(cand) {
 			return cand, true
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/schema"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 )
@@ -46,7 +47,7 @@ func (r *Runner) Run(ctx context.Context, runID string, target Target, cases []*
 			timeout = 30 * time.Second
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		ex := &execution{target: target, c: c, probes: probes, b: bindings{"run": map[string]any{"unique": fmt.Sprintf("%s%03d", uniqueToken(runID), i)}}}
+		ex := &execution{target: target, c: c, probes: probes, reg: r.Suite.Registry, b: bindings{"run": map[string]any{"unique": fmt.Sprintf("%s%03d", uniqueToken(runID), i)}}}
 		res.Outcome, res.Message = ex.run(cctx)
 		cancel()
 		res.Duration = r.now().Sub(started)
@@ -78,6 +79,7 @@ type execution struct {
 	c      *Case
 	b      bindings
 	probes []string // capabilities that read the whole state
+	reg    *registry.Registry
 }
 
 // setupError marks a failure before the call under test: the case errored,
@@ -132,7 +134,7 @@ func (ex *execution) check(ctx context.Context) error {
 	if resp.Output == nil {
 		return fmt.Errorf("answer is not a JSON object: %.200q", resp.Text)
 	}
-	if issues := validateOutput(c, resp.Text); len(issues) > 0 {
+	if issues := validateOutput(c.Version, resp.Text); len(issues) > 0 {
 		return fmt.Errorf("output breaks the output schema of %s: %s (output %.300s)", c.Ref(), describeIssues(issues), resp.Text)
 	}
 	if rejection {
@@ -191,15 +193,28 @@ func (ex *execution) callOK(ctx context.Context, call string, input any) (map[st
 	if resp.IsError || resp.Output == nil || resp.Output["ok"] != true {
 		return nil, fmt.Errorf("not ok: %.300s", resp.Text)
 	}
+	// Set-up and read-back answers are held to their contracts too: a
+	// read-back that breaks its schema proves nothing about the state.
+	ref, err := registry.ParseRef(call)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ex.reg.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	if issues := validateOutput(v, resp.Text); len(issues) > 0 {
+		return nil, fmt.Errorf("output breaks the output schema of %s: %s (output %.300s)", v.Manifest.Ref(), describeIssues(issues), resp.Text)
+	}
 	return resp.Output, nil
 }
 
-func validateOutput(c *Case, text string) []capability.Issue {
-	v, err := schema.Decode([]byte(text), 1<<16)
+func validateOutput(v *registry.Version, text string) []capability.Issue {
+	val, err := schema.Decode([]byte(text), 1<<16)
 	if err != nil {
 		return []capability.Issue{{Message: err.Error()}}
 	}
-	return c.Version.Output.Validate(v)
+	return v.Output.Validate(val)
 }
 
 func describeIssues(issues []capability.Issue) string {
