@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/capabilities"
+	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/schemas"
 )
 
 func newCapabilitiesCmd() *cobra.Command {
@@ -73,7 +75,8 @@ func newCapabilitiesCmd() *cobra.Command {
 		Use:   "lint [--dir DIR]",
 		Short: "Validate every manifest; exit 1 on any problem",
 		Long: "Validate every capability manifest against the manifest schema, compile its schemas,\n" +
-			"check its examples and error table, and check that each has exactly one handler.\n" +
+			"check its examples and error table, check that each has exactly one handler, and\n" +
+			"load its conformance cases (which must include a happy and a rejection case).\n" +
 			"By default the manifests built into this binary are checked; --dir checks a\n" +
 			"capabilities/ directory on disk instead (while editing manifests).",
 		Args: cobra.NoArgs,
@@ -83,11 +86,15 @@ func newCapabilitiesCmd() *cobra.Command {
 				manifests = os.DirFS(dir)
 			}
 			reg, err := loadRegistryFrom(manifests)
+			var suite *conformance.Suite
+			if err == nil {
+				suite, err = conformance.Load(manifests, schemas.FS, reg)
+			}
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return &exitError{code: 1, err: fmt.Errorf("lint failed")}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d capability versions OK\n", len(reg.Versions()))
+			fmt.Fprintf(cmd.OutOrStdout(), "%d capability versions OK, %d conformance cases\n", len(reg.Versions()), len(suite.Select(conformance.Filter{})))
 			return nil
 		},
 	}

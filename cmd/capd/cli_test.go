@@ -114,7 +114,7 @@ func TestCapabilitiesCLI(t *testing.T) {
 
 	out, err = runCLI(t, "capabilities", "lint")
 	require.NoError(t, err)
-	assert.Contains(t, out, "9 capability versions OK")
+	assert.Regexp(t, `^9 capability versions OK, \d+ conformance cases$`, out)
 }
 
 // TestLintReportsProblems runs the binary's lint on a broken copy of the
@@ -138,4 +138,14 @@ func TestLintReportsProblems(t *testing.T) {
 
 	ok, err := exec.Command(capdBinary, "capabilities", "lint").CombinedOutput()
 	require.NoError(t, err, string(ok))
+
+	// Cases are part of a capability: a version without a rejection case
+	// fails lint too.
+	require.NoError(t, os.WriteFile(file, b, 0o644))
+	cases := filepath.Join(dir, "projects.get_task", "0.1.0.cases.yaml")
+	require.NoError(t, os.WriteFile(cases, []byte("cases:\n  - id: only_happy\n    kind: happy\n    description: x\n    input: {task_id: tsk_1}\n    expect: {ok: true}\n"), 0o644))
+	out, err = exec.Command(capdBinary, "capabilities", "lint", "--dir", dir).CombinedOutput()
+	require.ErrorAs(t, err, &exit, string(out))
+	assert.Contains(t, string(out), "capabilities/projects.get_task/0.1.0.cases.yaml")
+	assert.Contains(t, string(out), "no rejection case")
 }
