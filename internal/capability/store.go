@@ -166,6 +166,10 @@ type ControlStore interface {
 	// RecordConformance stores a run's results in one transaction.
 	RecordConformance(ctx context.Context, results []ConformanceResult) error
 	ListConformance(ctx context.Context, f ConformanceFilter) ([]ConformanceResult, error)
+	// LatestConformance returns the newest result of each case on each
+	// provider instance (one row per provider, capability, version and
+	// case) matching f's Provider, Capability and Version.
+	LatestConformance(ctx context.Context, f ConformanceFilter) ([]ConformanceResult, error)
 }
 
 // TenantStores opens tenant databases on demand.

@@ -37,12 +37,10 @@ func (c *Control) RecordConformance(ctx context.Context, results []capability.Co
 	return nil
 }
 
-// ListConformance returns recorded results matching f, newest first.
-func (c *Control) ListConformance(ctx context.Context, f capability.ConformanceFilter) ([]capability.ConformanceResult, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultCallsLimit
-	}
+// conformanceColumns are the columns scanConformance reads, in order.
+const conformanceColumns = "run_id, provider, capability, version, case_id, kind, outcome, duration_us, started_at, message"
+
+func conformanceWhere(f capability.ConformanceFilter) *where {
 	var w where
 	for _, c := range [...]struct{ col, val string }{
 		{"run_id", f.RunID}, {"provider", f.Provider}, {"capability", f.Capability}, {"version", f.Version}, {"outcome", f.Outcome},
@@ -51,13 +49,41 @@ func (c *Control) ListConformance(ctx context.Context, f capability.ConformanceF
 			w.add(c.col+" = ?", c.val)
 		}
 	}
+	return &w
+}
+
+// ListConformance returns recorded results matching f, newest first.
+func (c *Control) ListConformance(ctx context.Context, f capability.ConformanceFilter) ([]capability.ConformanceResult, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultCallsLimit
+	}
+	w := conformanceWhere(f)
 	rows, err := c.db.reader.QueryContext(ctx,
-		`SELECT run_id, provider, capability, version, case_id, kind, outcome, duration_us, started_at, message
-		 FROM conformance_results`+w.String()+` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`,
+		"SELECT "+conformanceColumns+" FROM conformance_results"+w.String()+" ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
 		append(w.args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, fmt.Errorf("list conformance results: %w", err)
 	}
+	return scanConformance(rows)
+}
+
+// LatestConformance returns the newest result of each (provider,
+// capability, version, case), ordered by provider, capability, version and
+// case. RunID, Outcome, Limit and Offset of f are ignored.
+func (c *Control) LatestConformance(ctx context.Context, f capability.ConformanceFilter) ([]capability.ConformanceResult, error) {
+	w := conformanceWhere(capability.ConformanceFilter{Provider: f.Provider, Capability: f.Capability, Version: f.Version})
+	rows, err := c.db.reader.QueryContext(ctx, `SELECT `+conformanceColumns+` FROM (
+		SELECT *, ROW_NUMBER() OVER (PARTITION BY provider, capability, version, case_id ORDER BY started_at DESC, id DESC) AS n
+		FROM conformance_results`+w.String()+`)
+		WHERE n = 1 ORDER BY provider, capability, version, case_id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("latest conformance results: %w", err)
+	}
+	return scanConformance(rows)
+}
+
+func scanConformance(rows *sql.Rows) ([]capability.ConformanceResult, error) {
 	defer rows.Close()
 	var out []capability.ConformanceResult
 	for rows.Next() {
@@ -68,6 +94,7 @@ func (c *Control) ListConformance(ctx context.Context, f capability.ConformanceF
 			return nil, err
 		}
 		r.Duration = time.Duration(us) * time.Microsecond
+		var err error
 		if r.StartedAt, err = parseTime(started); err != nil {
 			return nil, err
 		}

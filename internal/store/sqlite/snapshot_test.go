@@ -90,3 +90,36 @@ func TestConformanceResults(t *testing.T) {
 	err = db.Control().RecordConformance(ctx, []capability.ConformanceResult{{RunID: "r3", Kind: "bogus", Outcome: "pass", StartedAt: at}})
 	require.Error(t, err, "kinds are checked")
 }
+
+// TestLatestConformance keeps only the newest result per provider,
+// capability, version and case.
+func TestLatestConformance(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	defer db.Close()
+	at := time.Date(2026, 5, 18, 19, 53, 0, 0, time.UTC)
+	r := func(run, provider, caseID, outcome string, offset time.Duration) capability.ConformanceResult {
+		return capability.ConformanceResult{RunID: run, Provider: provider, Capability: "projects.create_task", Version: "0.1.0",
+			CaseID: caseID, Kind: "happy", Outcome: outcome, StartedAt: at.Add(offset)}
+	}
+	require.NoError(t, db.Control().RecordConformance(ctx, []capability.ConformanceResult{
+		r("r1", "projectkit:a", "happy_path", "fail", 0),
+		r("r1", "projectkit:a", "rejects_unknown_project", "pass", time.Second),
+		r("r1", "projectkit:b", "happy_path", "pass", 2*time.Second),
+	}))
+	require.NoError(t, db.Control().RecordConformance(ctx, []capability.ConformanceResult{
+		r("r2", "projectkit:a", "happy_path", "pass", time.Hour),
+	}))
+	latest, err := db.Control().LatestConformance(ctx, capability.ConformanceFilter{})
+	require.NoError(t, err)
+	require.Len(t, latest, 3)
+	require.Equal(t, "r2", latest[0].RunID, "projectkit:a happy_path: the newer run wins")
+	require.Equal(t, "pass", latest[0].Outcome)
+	require.Equal(t, "rejects_unknown_project", latest[1].CaseID)
+	require.Equal(t, "projectkit:b", latest[2].Provider)
+
+	onlyB, err := db.Control().LatestConformance(ctx, capability.ConformanceFilter{Provider: "projectkit:b"})
+	require.NoError(t, err)
+	require.Len(t, onlyB, 1)
+}
