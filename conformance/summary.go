@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -111,4 +113,23 @@ type Run struct {
 	StartedAt time.Time
 	Results   []capability.ConformanceResult // in case order
 	Summary   Summary
+}
+
+// maxRunResults bounds how many results LoadRun reads: a run is every case
+// of every version on every tenant, so this allows thousands of tenants.
+const maxRunResults = 1_000_000
+
+// LoadRun reads one recorded run in the order its cases ran;
+// capability.ErrNotFound if no result carries the id.
+func LoadRun(ctx context.Context, store capability.ControlStore, id string) (*Run, error) {
+	rs, err := store.ListConformance(ctx, capability.ConformanceFilter{RunID: id, Limit: maxRunResults})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, capability.ErrNotFound
+	}
+	slices.Reverse(rs) // the store lists newest first
+	run := &Run{ID: id, StartedAt: rs[0].StartedAt, Results: rs, Summary: Summarize(rs)}
+	return run, nil
 }
