@@ -16,8 +16,8 @@ import (
 
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/conformance"
-	"github.com/capd-dev/capd/internal/auth"
 	"github.com/capd-dev/capd/internal/demo"
+	"github.com/capd-dev/capd/internal/httpapi"
 	"github.com/capd-dev/capd/internal/mcpserver"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -28,6 +28,9 @@ type serveOptions struct {
 	demo           bool
 	allowedOrigins []string
 	maxBody        int64
+	rateLimit      float64 // calls per second per API key; 0: unlimited
+	rateBurst      int
+	catalogAuth    bool // catalog pages and the read API require a key
 	// conformanceInterval is how often the conformance suite runs in the
 	// background (first at start); 0 disables it.
 	conformanceInterval time.Duration
@@ -48,7 +51,10 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	f.BoolVar(&o.demo, "demo", false, "create demo tenants with sample data (once) and print their API keys")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "browser origins allowed besides loopback, e.g. https://app.example.com")
-	f.Int64Var(&o.maxBody, "max-body", auth.DefaultMaxBody, "request body limit in bytes")
+	f.Int64Var(&o.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
+	f.Float64Var(&o.rateLimit, "rate-limit", 100, "calls per second allowed per API key (0: unlimited)")
+	f.IntVar(&o.rateBurst, "rate-burst", 200, "calls an API key may make at once above its rate")
+	f.BoolVar(&o.catalogAuth, "catalog-auth", false, "require an API key for the catalog pages and the read API")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
@@ -77,9 +83,12 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
 	}
-	guard := &auth.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody, Logger: a.logger}
+	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
+		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Logger: a.logger}
+	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))
+	mux.Handle("/api/", api.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","version":%q,"capabilities":%d}`+"\n", version, len(a.reg.Versions()))
@@ -125,7 +134,7 @@ func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys [
 	fmt.Fprintf(out, "  MCP (streamable HTTP)  %s\n", url)
 	fmt.Fprintf(out, "  health                 http://%s/healthz\n", addr)
 	fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
-	if host, _, _ := net.SplitHostPort(addr.String()); !auth.IsLoopbackHost(host) {
+	if host, _, _ := net.SplitHostPort(addr.String()); !httpapi.IsLoopbackHost(host) {
 		fmt.Fprintf(out, "  warning: listening beyond loopback (%s); only API keys protect it\n", host)
 	}
 	if len(keys) == 0 {

@@ -24,6 +24,7 @@ const (
 	CodeUnavailable       = "unavailable"
 	CodeRequestTooLarge   = "request_too_large"
 	CodeCapabilityUnknown = "unknown_capability"
+	CodeRateLimited       = "rate_limited"
 )
 
 // Issue is one problem with one field of an input, as a value both a person

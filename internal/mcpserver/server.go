@@ -7,9 +7,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -17,12 +15,11 @@ import (
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/tooldef"
 )
 
-// MetaVersion is the _meta key that carries a capability version: on a tool
-// it says which version the tool is; on tools/call it pins the version to
-// run (exact semver).
-const MetaVersion = "capd/version"
+// MetaVersion is the _meta key that carries a capability version.
+const MetaVersion = tooldef.MetaVersion
 
 // Server is capd's MCP server.
 type Server struct {
@@ -66,36 +63,13 @@ func (s *Server) MCP() *server.MCPServer { return s.mcp }
 // Tool renders one capability version as an MCP tool definition.
 func Tool(v *registry.Version) mcp.Tool {
 	m := v.Manifest
-	t := mcp.NewToolWithRawSchema(m.Name, describe(m), v.InputJSON)
+	t := mcp.NewToolWithRawSchema(m.Name, tooldef.Description(m), v.InputJSON)
 	t.RawOutputSchema = v.OutputJSON
 	t.Title = m.Title
 	ro, de, id, ow := m.Annotations.ReadOnly, m.Annotations.Destructive, m.Annotations.Idempotent, m.Annotations.OpenWorld
 	t.Annotations = mcp.ToolAnnotation{Title: m.Title, ReadOnlyHint: &ro, DestructiveHint: &de, IdempotentHint: &id, OpenWorldHint: &ow}
-	t.Meta = &mcp.Meta{AdditionalFields: map[string]any{
-		MetaVersion:   m.Version,
-		"capd/scope":  string(m.Scope),
-		"capd/status": string(m.Status),
-	}}
+	t.Meta = &mcp.Meta{AdditionalFields: tooldef.Meta(m)}
 	return t
-}
-
-// describe writes the tool description an agent reads to choose a tool.
-func describe(m *capability.Manifest) string {
-	var b strings.Builder
-	b.WriteString(m.Summary)
-	b.WriteString("\n\n")
-	b.WriteString(strings.TrimSpace(m.Semantics))
-	b.WriteString("\n\nWhen to use: ")
-	b.WriteString(strings.TrimSpace(m.WhenToUse))
-	b.WriteString("\n\nInvariants:")
-	for _, inv := range m.Invariants {
-		b.WriteString("\n- ")
-		b.WriteString(inv)
-	}
-	if m.Status == capability.StatusDeprecated && m.Replacement != "" {
-		fmt.Fprintf(&b, "\n\nDeprecated: use %s instead.", m.Replacement)
-	}
-	return b.String()
 }
 
 func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -1,12 +1,7 @@
-// Package auth guards capd's HTTP endpoints: it checks the Origin header,
-// bounds the request body and authenticates the bearer API key before a
-// request reaches a handler, and writes the canonical error envelope when it
-// refuses one.
-package auth
+package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -16,6 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+
+	"golang.org/x/time/rate"
 
 	"github.com/capd-dev/capd/internal/capability"
 )
@@ -24,18 +22,35 @@ import (
 const DefaultMaxBody = 1 << 20
 
 // Guard wraps handlers with capd's request checks, in this order: Origin
-// (403), body size (413), bearer key (401). Nothing is parsed before all
-// three pass.
+// (403), body size (413), bearer key (401), rate limit per key (429).
+// Nothing is parsed before they pass. mcp-go checks none of these, so the
+// MCP endpoint sits behind the same guard as the HTTP API.
 type Guard struct {
 	Keys           capability.ControlStore
 	AllowedOrigins []string // exact origins (scheme://host[:port]) allowed besides loopback
 	MaxBody        int64    // 0 means DefaultMaxBody
+	RateLimit      float64  // calls per second per API key; 0 means unlimited
+	RateBurst      int      // calls a key may make at once; 0 means 2 x RateLimit
 	Logger         *slog.Logger
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter // by key prefix
 }
 
-// Wrap returns h behind the guard; h finds the principal in the request
+// Wrap returns h behind every check; h finds the principal in the request
 // context (capability.PrincipalFrom).
 func (g *Guard) Wrap(h http.Handler) http.Handler {
+	return g.wrap(h, true)
+}
+
+// WrapOptional is Wrap for endpoints that serve anyone but narrow what they
+// show when a key is given: no Authorization header passes without a
+// principal, a bad key is still 401.
+func (g *Guard) WrapOptional(h http.Handler) http.Handler {
+	return g.wrap(h, false)
+}
+
+func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && !g.originAllowed(origin) {
 			WriteError(w, http.StatusForbidden, "forbidden", "Origin "+origin+" is not allowed; start capd with --allowed-origins "+origin+" to allow it")
@@ -44,26 +59,60 @@ func (g *Guard) Wrap(h http.Handler) http.Handler {
 		if !g.limitBody(w, r) {
 			return
 		}
-		token, ok := bearer(r)
-		if !ok {
+		token, present := bearer(r)
+		if !present {
+			if !required {
+				h.ServeHTTP(w, r)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="capd"`)
-			WriteError(w, http.StatusUnauthorized, "authentication_error", "missing API key: send Authorization: Bearer <key> (create one with capd keys create --tenant SLUG)")
+			WriteError(w, http.StatusUnauthorized, "authentication_error", "Authentication credentials were not provided: send Authorization: Bearer <key> (create one with capd keys create --tenant SLUG)")
 			return
 		}
 		p, err := g.Keys.Authenticate(r.Context(), token)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="capd", error="invalid_token"`)
 			var ae *capability.Error
 			if errors.As(err, &ae) && ae.Code == capability.CodeUnauthenticated {
-				WriteError(w, http.StatusUnauthorized, "authentication_error", ae.Message)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="capd", error="invalid_token"`)
+				WriteError(w, http.StatusUnauthorized, "authentication_error", "Authentication failed: "+ae.Message)
 				return
 			}
 			g.logger().Error("authenticate", "err", err)
-			WriteError(w, http.StatusInternalServerError, "server_error", "authentication failed on the server; retry later")
+			WriteError(w, http.StatusInternalServerError, "internal_error", "the server could not check the API key; retry later")
 			return
+		}
+		if lim := g.limiter(p.KeyPrefix); lim != nil {
+			res := lim.Reserve()
+			if wait := res.Delay(); wait > 0 {
+				res.Cancel()
+				writeRetryAfter(w, wait, "rate limit of "+strconv.FormatFloat(g.RateLimit, 'g', -1, 64)+" calls per second for this API key exceeded; retry after the Retry-After seconds")
+				return
+			}
 		}
 		h.ServeHTTP(w, r.WithContext(capability.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// limiter returns the token bucket of one key, or nil when unlimited.
+func (g *Guard) limiter(prefix string) *rate.Limiter {
+	if g.RateLimit <= 0 {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.limiters == nil {
+		g.limiters = map[string]*rate.Limiter{}
+	}
+	lim, ok := g.limiters[prefix]
+	if !ok {
+		burst := g.RateBurst
+		if burst <= 0 {
+			burst = max(1, int(2*g.RateLimit))
+		}
+		lim = rate.NewLimiter(rate.Limit(g.RateLimit), burst)
+		g.limiters[prefix] = lim
+	}
+	return lim
 }
 
 // limitBody refuses a body over the limit with 413 before anything parses
@@ -76,7 +125,7 @@ func (g *Guard) limitBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	tooLarge := func() bool {
 		w.Header().Set("Connection", "close")
-		WriteError(w, http.StatusRequestEntityTooLarge, "request_too_large", "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+		WriteError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 		return false
 	}
 	if r.ContentLength > limit {
@@ -117,14 +166,20 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func bearer(r *http.Request) (string, bool) {
+// bearer returns the token of an Authorization header; present is false
+// when there is no Authorization header at all. A header in another scheme
+// counts as present with an empty token, so it fails rather than passing
+// as anonymous.
+func bearer(r *http.Request) (token string, present bool) {
 	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if h == "" {
 		return "", false
 	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", true
+	}
+	return strings.TrimSpace(token), true
 }
 
 func (g *Guard) logger() *slog.Logger {
@@ -132,26 +187,4 @@ func (g *Guard) logger() *slog.Logger {
 		return g.Logger
 	}
 	return slog.Default()
-}
-
-// Envelope is capd's canonical HTTP error body.
-type Envelope struct {
-	Code   int          `json:"code"`
-	Detail string       `json:"detail"`
-	Type   string       `json:"type"`
-	Errors []FieldError `json:"errors,omitempty"`
-}
-
-// FieldError locates one validation problem.
-type FieldError struct {
-	Loc  []string `json:"loc"`
-	Msg  string   `json:"msg"`
-	Type string   `json:"type"`
-}
-
-// WriteError writes the canonical error envelope with status.
-func WriteError(w http.ResponseWriter, status int, typ, detail string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(Envelope{Code: status, Detail: detail, Type: typ})
 }
