@@ -7,16 +7,28 @@ TS_DIR   := e2e/ts
 # package-lock.json (or absent) exactly when the packages need (re)installing.
 TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
 
-.PHONY: test build run lint vet fmt-check go-test ts-deps
+.PHONY: test build run lint vet fmt-check go-test ts-deps browser
 
-## test: install the TypeScript client's npm packages if needed, vet, check gofmt, run every test
-test: ts-deps vet fmt-check go-test
+## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test
+test: ts-deps browser vet fmt-check go-test
 
 ts-deps: $(TS_STAMP)
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	$(NPM) ci --prefix $(TS_DIR) --no-audit --no-fund
 	@touch $@
+
+# The catalog's browser test (internal/catalog) drives the system Chromium and
+# never downloads one, so install Debian's package when no browser is on PATH.
+# CI runs as root; elsewhere sudo is used when it exists.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "browser: no chromium, chromium-browser or google-chrome on PATH; installing chromium"; \
+	sudo=""; \
+	if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 vet:
 	$(GO) vet ./...

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/conformance"
+	"github.com/capd-dev/capd/internal/catalog"
 	"github.com/capd-dev/capd/internal/demo"
 	"github.com/capd-dev/capd/internal/httpapi"
 	"github.com/capd-dev/capd/internal/mcpserver"
@@ -30,7 +32,8 @@ type serveOptions struct {
 	maxBody        int64
 	rateLimit      float64 // calls per second per API key; 0: unlimited
 	rateBurst      int
-	catalogAuth    bool // catalog pages and the read API require a key
+	catalogAuth    bool   // catalog pages and the read API require a key
+	catalogDir     string // serve catalog templates and static files from disk (development)
 	// conformanceInterval is how often the conformance suite runs in the
 	// background (first at start); 0 disables it.
 	conformanceInterval time.Duration
@@ -55,6 +58,7 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.Float64Var(&o.rateLimit, "rate-limit", 100, "calls per second allowed per API key (0: unlimited)")
 	f.IntVar(&o.rateBurst, "rate-burst", 200, "calls an API key may make at once above its rate")
 	f.BoolVar(&o.catalogAuth, "catalog-auth", false, "require an API key for the catalog pages and the read API")
+	f.StringVar(&o.catalogDir, "catalog-dir", "", "serve the catalog's templates and static files from this directory (for editing them)")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
@@ -89,6 +93,18 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))
 	mux.Handle("/api/", api.Handler())
+	assets := catalog.Assets
+	if o.catalogDir != "" {
+		assets = os.DirFS(o.catalogDir)
+	}
+	pages, err := catalog.New(a.reg, a.db.Control(), assets, a.logger)
+	if err != nil {
+		return err
+	}
+	if o.catalogAuth {
+		pages = guard.WrapBrowser(pages)
+	}
+	mux.Handle("/", pages)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","version":%q,"capabilities":%d}`+"\n", version, len(a.reg.Versions()))
@@ -132,6 +148,7 @@ func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys [
 	url := "http://" + addr.String() + "/mcp"
 	fmt.Fprintf(out, "capd %s: %d capability versions\n", version, nCaps)
 	fmt.Fprintf(out, "  MCP (streamable HTTP)  %s\n", url)
+	fmt.Fprintf(out, "  catalog                http://%s/\n", addr)
 	fmt.Fprintf(out, "  health                 http://%s/healthz\n", addr)
 	fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
 	if host, _, _ := net.SplitHostPort(addr.String()); !httpapi.IsLoopbackHost(host) {

@@ -188,3 +188,28 @@ func (g *Guard) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// WrapBrowser is Wrap for pages people open in a browser, which cannot send
+// a bearer header: it also takes the key as the password of HTTP Basic
+// authentication (any user name), and its 401 asks the browser for it.
+func (g *Guard) WrapBrowser(h http.Handler) http.Handler {
+	inner := g.wrap(h, true)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, key, ok := r.BasicAuth(); ok {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+key)
+		}
+		inner.ServeHTTP(&basicChallenge{ResponseWriter: w}, r)
+	})
+}
+
+// basicChallenge turns a 401's challenge into HTTP Basic, so a browser
+// shows its sign-in prompt; the key goes in the password field.
+type basicChallenge struct{ http.ResponseWriter }
+
+func (b *basicChallenge) WriteHeader(status int) {
+	if status == http.StatusUnauthorized {
+		b.Header().Set("WWW-Authenticate", `Basic realm="capd catalog: paste an API key as the password"`)
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
