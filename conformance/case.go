@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
@@ -154,13 +153,9 @@ func loadFile(fsys fs.FS, file, shown string, fileSchema *schema.Schema, reg *re
 	if err != nil {
 		return fail("", "missing: every capability version needs conformance cases beside its manifest (%v)", err)
 	}
-	var doc any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return fail("", "not valid YAML: %v", err)
-	}
-	data, err := json.Marshal(doc)
+	data, err := registry.YAMLToJSON(raw)
 	if err != nil {
-		return fail("", "%v", err)
+		return fail("", "not valid YAML: %v", err)
 	}
 	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {

@@ -125,7 +125,8 @@ func TestCapabilityPage(t *testing.T) {
 			// Code spans naming a capability by its short title link to it.
 			assert.Contains(t, body, `<a href="/capabilities/projects.list_projects"><code>list_projects</code></a>`)
 			// Published schemas, pretty-printed with two spaces.
-			assert.Contains(t, body, "<pre class=\"json\" tabindex=\"0\"><code>{\n  &#34;additionalProperties&#34;: false,\n  &#34;properties&#34;: {")
+			// The schema reads as published: in the manifest's key order.
+			assert.Contains(t, body, "<pre class=\"json\" tabindex=\"0\"><code>{\n  &#34;type&#34;: &#34;object&#34;,\n  &#34;required&#34;: [\n    &#34;project_id&#34;,")
 			assert.Contains(t, body, "&#34;maxLength&#34;: 200,")
 			// Errors table and examples.
 			assert.Contains(t, body, "<th scope=\"row\"><code>unknown_project</code></th>")

@@ -113,7 +113,7 @@ func loadOne(fsys fs.FS, file string, compiler *schema.Compiler, meta *schema.Sc
 	if err != nil {
 		return fail("", "%v", err)
 	}
-	doc, err := yamlToJSON(raw)
+	doc, err := YAMLToJSON(raw)
 	if err != nil {
 		return fail("", "not valid YAML: %v", err)
 	}
@@ -210,44 +210,81 @@ func compileField(c *schema.Compiler, url string, raw json.RawMessage) (*schema.
 	return c.Compile(url, doc)
 }
 
-// yamlToJSON converts one YAML document to JSON. Mapping keys must be
-// strings, as in JSON.
-func yamlToJSON(data []byte) ([]byte, error) {
-	var v any
-	if err := yaml.Unmarshal(data, &v); err != nil {
+// YAMLToJSON converts one YAML document to JSON, keeping the order of
+// mapping keys, so a schema shown to a person reads as its author wrote it
+// ("type" and "required" before "properties"). Mapping keys must be
+// strings, and values plain JSON types (no anchors to other types, no
+// binary or timestamps: a date is written as a string).
+func YAMLToJSON(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
-	v, err := jsonCompatible(v)
-	if err != nil {
+	if len(doc.Content) == 0 {
+		return []byte("null"), nil
+	}
+	var b bytes.Buffer
+	if err := writeJSONNode(&b, doc.Content[0]); err != nil {
 		return nil, err
 	}
-	return json.Marshal(v)
+	return b.Bytes(), nil
 }
 
-func jsonCompatible(v any) (any, error) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, child := range t {
-			c, err := jsonCompatible(child)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
+func writeJSONNode(b *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return writeJSONNode(b, n.Alias)
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode || (k.Tag != "!!str" && k.Tag != "!!int" && k.Tag != "!!bool" && k.Tag != "!!float") {
+				return fmt.Errorf("line %d: mapping keys must be strings", k.Line)
 			}
-			t[k] = c
-		}
-		return t, nil
-	case map[any]any:
-		return nil, fmt.Errorf("mapping keys must be strings")
-	case []any:
-		for i, child := range t {
-			c, err := jsonCompatible(child)
-			if err != nil {
-				return nil, err
+			if i > 0 {
+				b.WriteByte(',')
 			}
-			t[i] = c
+			key, _ := json.Marshal(k.Value)
+			b.Write(key)
+			b.WriteByte(':')
+			if err := writeJSONNode(b, v); err != nil {
+				return err
+			}
 		}
-		return t, nil
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSONNode(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		switch n.Tag {
+		case "!!str", "!!int", "!!float", "!!bool", "!!null":
+			if err := n.Decode(&v); err != nil {
+				return fmt.Errorf("line %d: %w", n.Line, err)
+			}
+		default:
+			return fmt.Errorf("line %d: %s values are not JSON; quote it to make it a string", n.Line, n.Tag)
+		}
+		if n.Tag == "!!str" {
+			v = n.Value
+		}
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		b.Write(enc)
+	default:
+		return fmt.Errorf("line %d: unsupported YAML node", n.Line)
 	}
-	return v, nil
+	return nil
 }
 
 func orRoot(p string) string {
