@@ -91,8 +91,11 @@ type Report struct {
 	Results    []ResultReport `json:"results"`
 }
 
-// ResultReport is one case's result in a Report.
+// ResultReport is one case's result as JSON: in a Report (which carries the
+// run id once, at the top) and in the HTTP API's listings (which carry it
+// per result).
 type ResultReport struct {
+	RunID      string    `json:"run_id,omitempty"`
 	Provider   string    `json:"provider"`
 	Capability string    `json:"capability"`
 	Version    string    `json:"version"`
@@ -108,12 +111,19 @@ type ResultReport struct {
 func NewReport(runID string, started, finished time.Time, results []capability.ConformanceResult) Report {
 	rep := Report{RunID: runID, StartedAt: started.UTC(), FinishedAt: finished.UTC(), Summary: Summarize(results), Results: []ResultReport{}}
 	for _, r := range results {
-		rep.Results = append(rep.Results, ResultReport{
-			Provider: r.Provider, Capability: r.Capability, Version: r.Version, Case: r.CaseID, Kind: r.Kind,
-			Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), StartedAt: r.StartedAt.UTC(), Message: r.Message,
-		})
+		rr := NewResultReport(r)
+		rr.RunID = ""
+		rep.Results = append(rep.Results, rr)
 	}
 	return rep
+}
+
+// NewResultReport renders one result, run id included.
+func NewResultReport(r capability.ConformanceResult) ResultReport {
+	return ResultReport{
+		RunID: r.RunID, Provider: r.Provider, Capability: r.Capability, Version: r.Version, Case: r.CaseID, Kind: r.Kind,
+		Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), StartedAt: r.StartedAt.UTC(), Message: r.Message,
+	}
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -13,25 +13,6 @@ import (
 // maxPage is the largest page the list endpoints return.
 const maxPage = 500
 
-// resultJSON is one recorded conformance result.
-type resultJSON struct {
-	RunID      string    `json:"run_id"`
-	Provider   string    `json:"provider"`
-	Capability string    `json:"capability"`
-	Version    string    `json:"version"`
-	Case       string    `json:"case"`
-	Kind       string    `json:"kind"`
-	Outcome    string    `json:"outcome"`
-	DurationMS int64     `json:"duration_ms"`
-	StartedAt  time.Time `json:"started_at"`
-	Message    string    `json:"message,omitempty"`
-}
-
-func toResultJSON(r capability.ConformanceResult) resultJSON {
-	return resultJSON{RunID: r.RunID, Provider: r.Provider, Capability: r.Capability, Version: r.Version, Case: r.CaseID,
-		Kind: r.Kind, Outcome: r.Outcome, DurationMS: r.Duration.Milliseconds(), StartedAt: r.StartedAt.UTC(), Message: r.Message}
-}
-
 // cellJSON is one provider instance x capability version.
 type cellJSON struct {
 	Provider   string       `json:"provider"`
@@ -41,14 +22,14 @@ type cellJSON struct {
 	Passed     int          `json:"passed"`
 	Total      int          `json:"total"`
 	LastRunAt  time.Time    `json:"last_run_at"`
-	Failing    []resultJSON `json:"failing"`
+	Failing    []conformance.ResultReport `json:"failing"`
 }
 
 func toCellJSON(c conformance.Cell) cellJSON {
 	out := cellJSON{Provider: c.Provider, Capability: c.Capability, Version: c.Version, Status: c.Status(),
-		Passed: c.Passed, Total: c.Total, LastRunAt: c.LastRun.UTC(), Failing: []resultJSON{}}
+		Passed: c.Passed, Total: c.Total, LastRunAt: c.LastRun.UTC(), Failing: []conformance.ResultReport{}}
 	for _, f := range c.Failing {
-		out.Failing = append(out.Failing, toResultJSON(f))
+		out.Failing = append(out.Failing, conformance.NewResultReport(f))
 	}
 	return out
 }
@@ -98,9 +79,9 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 		n := f.Offset + asked
 		next = &n
 	}
-	items := make([]resultJSON, 0, len(rs))
+	items := make([]conformance.ResultReport, 0, len(rs))
 	for _, res := range rs {
-		items = append(items, toResultJSON(res))
+		items = append(items, conformance.NewResultReport(res))
 	}
 	writeJSON(w, map[string]any{"items": items, "limit": asked, "offset": f.Offset, "next_offset": next})
 }
@@ -116,9 +97,9 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, "load run", err)
 		return
 	}
-	items := make([]resultJSON, 0, len(run.Results))
+	items := make([]conformance.ResultReport, 0, len(run.Results))
 	for _, res := range run.Results {
-		items = append(items, toResultJSON(res))
+		items = append(items, conformance.NewResultReport(res))
 	}
 	writeJSON(w, map[string]any{"run_id": run.ID, "started_at": run.StartedAt.UTC(), "summary": run.Summary, "results": items})
 }
