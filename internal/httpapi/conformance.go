@@ -15,13 +15,13 @@ const maxPage = 500
 
 // cellJSON is one provider instance x capability version.
 type cellJSON struct {
-	Provider   string       `json:"provider"`
-	Capability string       `json:"capability"`
-	Version    string       `json:"version"`
-	Status     string       `json:"status"`
-	Passed     int          `json:"passed"`
-	Total      int          `json:"total"`
-	LastRunAt  time.Time    `json:"last_run_at"`
+	Provider   string                     `json:"provider"`
+	Capability string                     `json:"capability"`
+	Version    string                     `json:"version"`
+	Status     string                     `json:"status"`
+	Passed     int                        `json:"passed"`
+	Total      int                        `json:"total"`
+	LastRunAt  time.Time                  `json:"last_run_at"`
 	Failing    []conformance.ResultReport `json:"failing"`
 }
 
