@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,5 +140,58 @@ func TestConcurrentWriters(t *testing.T) {
 			require.Equal(t, perTenant, countTasks(t, stores[i]), "tenant %d", i)
 		}
 		require.LessOrEqual(t, db.Tenants().OpenCount(), 3)
+	})
+}
+
+func TestConcurrentRunLogAppends(t *testing.T) {
+	ctx := context.Background()
+	const writers, appends, perAppend = 8, 20, 5
+
+	t.Run("OKNoGapsOrDuplicates", func(t *testing.T) {
+		db, _ := openTestDB(t, Options{})
+		f := newWorkFixture(t, db, "acme")
+		run := mustCreateRun(t, f.store, &capability.TaskRun{TaskID: f.task.ID})
+
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for w := range writers {
+			wg.Go(func() {
+				for i := range appends {
+					err := f.store.Update(ctx, func(tx capability.Tx) error {
+						return tx.AppendRunLog(ctx, run.ID, logLines(fmt.Sprintf("w%d a%d", w, i), perAppend))
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+
+		var all []*capability.RunLogEntry
+		for after := int64(0); ; {
+			page := readLog(t, f.store, run.ID, after, 0)
+			if len(page) == 0 {
+				break
+			}
+			all = append(all, page...)
+			after = page[len(page)-1].Seq
+		}
+		const total = writers * appends * perAppend
+		require.Equal(t, seqRange(1, total), seqs(all))
+		// Each append's entries are consecutive and in order: appends
+		// never interleave.
+		for i := 0; i < total; i += perAppend {
+			batch, ok := strings.CutSuffix(all[i].Message, " 0")
+			require.True(t, ok, "seq %d starts an append: %q", all[i].Seq, all[i].Message)
+			for j := range perAppend {
+				require.Equal(t, fmt.Sprintf("%s %d", batch, j), all[i+j].Message, "seq %d", all[i+j].Seq)
+			}
+		}
 	})
 }

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -157,4 +160,89 @@ func sqliteCode(err error) int {
 		return e.Code()
 	}
 	return 0
+}
+
+// workFixture is a tenant with one project, one staff member and two tasks,
+// the parents every work entity needs.
+type workFixture struct {
+	store capability.TenantStore
+	staff *capability.Staff
+	task  *capability.Task
+	other *capability.Task
+}
+
+// newWorkFixture creates a workFixture in a new tenant slug of db.
+func newWorkFixture(t testing.TB, db *DB, slug string) workFixture {
+	t.Helper()
+	store := createTenant(t, db, slug)
+	project := mustCreateProject(t, store, "Website")
+	return workFixture{
+		store: store,
+		staff: mustCreateStaff(t, store, "ada"),
+		task:  mustCreateTask(t, store, &capability.Task{ProjectID: project.ID, Title: "Ship it"}),
+		other: mustCreateTask(t, store, &capability.Task{ProjectID: project.ID, Title: "Other"}),
+	}
+}
+
+// mustCreateAction creates a and returns it.
+func mustCreateAction(t testing.TB, s capability.TenantStore, a *capability.TaskAction) *capability.TaskAction {
+	t.Helper()
+	update(t, s, func(tx capability.Tx) error { return tx.CreateTaskAction(context.Background(), a) })
+	return a
+}
+
+// mustCreateRun creates r and returns it.
+func mustCreateRun(t testing.TB, s capability.TenantStore, r *capability.TaskRun) *capability.TaskRun {
+	t.Helper()
+	update(t, s, func(tx capability.Tx) error { return tx.CreateTaskRun(context.Background(), r) })
+	return r
+}
+
+// mustAppendLog appends entries to run and returns them with Seq set.
+func mustAppendLog(t testing.TB, s capability.TenantStore, runID string, entries ...*capability.RunLogEntry) []*capability.RunLogEntry {
+	t.Helper()
+	update(t, s, func(tx capability.Tx) error { return tx.AppendRunLog(context.Background(), runID, entries) })
+	return entries
+}
+
+// logLines returns n info entries "prefix 0".."prefix n-1".
+func logLines(prefix string, n int) []*capability.RunLogEntry {
+	out := make([]*capability.RunLogEntry, n)
+	for i := range out {
+		out[i] = &capability.RunLogEntry{Level: "info", Message: fmt.Sprintf("%s %d", prefix, i)}
+	}
+	return out
+}
+
+// newArtifact returns an artifact of run holding content, with Size and
+// SHA256 set the way a caller sets them.
+func newArtifact(run, name string, content []byte) *capability.RunArtifact {
+	sum := sha256.Sum256(content)
+	return &capability.RunArtifact{
+		RunID: run, Name: name, ContentType: "text/plain",
+		Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:]), Content: content,
+	}
+}
+
+func actionID(a *capability.TaskAction) string    { return a.ID }
+func runID(r *capability.TaskRun) string          { return r.ID }
+func artifactID(a *capability.RunArtifact) string { return a.ID }
+func taskTypeName(tt *capability.TaskType) string { return tt.Category + "/" + tt.TaskType }
+
+// seqs returns the Seq of each entry, in order.
+func seqs(entries []*capability.RunLogEntry) []int64 {
+	out := make([]int64, len(entries))
+	for i, e := range entries {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// seqRange returns from, from+1, ..., to.
+func seqRange(from, to int64) []int64 {
+	var out []int64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
 }

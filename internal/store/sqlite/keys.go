@@ -155,7 +155,7 @@ func (c *Control) ListKeys(ctx context.Context, tenant string) ([]*capability.AP
 			return err
 		}
 		rows, err := tx.QueryContext(ctx,
-			`SELECT prefix, tenant, scopes, created_at, expires_at, revoked_at, last_used_at
+			`SELECT prefix, tenant, scopes, created_at, expires_at, revoked_at, last_used_at, pins
 			 FROM api_keys WHERE tenant = ? ORDER BY created_at, prefix`, tenant)
 		if err != nil {
 			return err
@@ -220,13 +220,13 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 	sum := hashToken(token)
 
 	var (
-		tenant, scopes   string
-		hash             []byte
-		expires, revoked sql.NullString
+		tenant, scopes, pins string
+		hash                 []byte
+		expires, revoked     sql.NullString
 	)
 	err := c.db.reader.QueryRowContext(ctx,
-		"SELECT tenant, secret_hash, scopes, expires_at, revoked_at FROM api_keys WHERE prefix = ?", prefix).
-		Scan(&tenant, &hash, &scopes, &expires, &revoked)
+		"SELECT tenant, secret_hash, scopes, expires_at, revoked_at, pins FROM api_keys WHERE prefix = ?", prefix).
+		Scan(&tenant, &hash, &scopes, &expires, &revoked, &pins)
 	if errors.Is(err, sql.ErrNoRows) {
 		return capability.Principal{}, unauthenticated(invalidToken)
 	}
@@ -253,7 +253,44 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 		KeyPrefix: prefix,
 		Scopes:    splitScopes(scopes),
 		ExpiresAt: expiresAt,
+		Pins:      splitPins(pins),
 	}, nil
+}
+
+// PinKey sets the versions a key's bare capability names resolve to
+// (name -> exact version), replacing earlier pins; nil clears them. The
+// caller checks that each pin names a published version.
+func (c *Control) PinKey(ctx context.Context, prefix string, pins map[string]string) error {
+	refs := make([]string, 0, len(pins))
+	for name, version := range pins {
+		if strings.ContainsAny(name+version, ",@") || name == "" || version == "" {
+			return &capability.Error{Code: capability.CodeInvalidInput, Message: fmt.Sprintf("pin %s@%s is not name@version", name, version)}
+		}
+		refs = append(refs, name+"@"+version)
+	}
+	slices.Sort(refs)
+	res, err := c.db.writer.ExecContext(ctx, "UPDATE api_keys SET pins = ? WHERE prefix = ?", strings.Join(refs, ","), prefix)
+	if err != nil {
+		return fmt.Errorf("pin key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("pin key %s: %w", displayKey(prefix), capability.ErrNotFound)
+	}
+	return nil
+}
+
+// splitPins decodes the stored pins; nil when there are none.
+func splitPins(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	out := map[string]string{}
+	for ref := range strings.SplitSeq(s, ",") {
+		if name, version, ok := strings.Cut(ref, "@"); ok {
+			out[name] = version
+		}
+	}
+	return out
 }
 
 // unauthenticated returns an unauthenticated error with message.
@@ -279,10 +316,12 @@ func scanKey(s scanner) (*capability.APIKey, error) {
 	var k capability.APIKey
 	var scopes, created string
 	var expires, revoked, used sql.NullString
-	if err := s.Scan(&k.Prefix, &k.Tenant, &scopes, &created, &expires, &revoked, &used); err != nil {
+	var pins string
+	if err := s.Scan(&k.Prefix, &k.Tenant, &scopes, &created, &expires, &revoked, &used, &pins); err != nil {
 		return nil, err
 	}
 	k.Scopes = splitScopes(scopes)
+	k.Pins = splitPins(pins)
 	var err error
 	if k.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err

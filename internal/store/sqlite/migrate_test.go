@@ -71,6 +71,35 @@ func TestMigrations(t *testing.T) {
 		})
 	})
 
+	t.Run("OKUpgradesVersionOneTenant", func(t *testing.T) {
+		dir := t.TempDir()
+		db, _ := openTestDB(t, Options{Dir: dir})
+		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "acme"}))
+		v1, err := fs.ReadFile(migrations, tenantMigrations+"/0001_init.sql")
+		require.NoError(t, err)
+		raw := openRaw(t, filepath.Join(dir, "tenants", "acme.db"))
+		require.NoError(t, migrate(ctx, raw, fstest.MapFS{"m/0001_init.sql": {Data: v1}}, "m"))
+		const at = "2024-01-02T03:04:05.000000000Z"
+		_, err = raw.Exec(`INSERT INTO projects VALUES ('prj_old', 'Old', '', ?, ?);
+			INSERT INTO tasks VALUES ('tsk_old', 'prj_old', 'Old task', '', 'cancelled', NULL, NULL, NULL, NULL, ?, ?)`, at, at, at, at)
+		require.NoError(t, err)
+		require.NoError(t, raw.Close())
+
+		store, err := db.Tenants().Tenant(ctx, "acme")
+		require.NoError(t, err)
+		view(t, store, func(tx capability.Tx) error {
+			task, err := tx.FindTaskByID(ctx, "tsk_old")
+			require.NoError(t, err)
+			require.Equal(t, "Old task", task.Title)
+			require.Empty(t, task.CancelReason, "rows from before 0002 have no reason")
+			types, err := tx.FindTaskTypes(ctx, "")
+			require.NoError(t, err)
+			require.NotEmpty(t, types, "the taxonomy is seeded on upgrade too")
+			return nil
+		})
+		require.Equal(t, countFiles(t, tenantMigrations), userVersion(t, openRaw(t, filepath.Join(dir, "tenants", "acme.db"))))
+	})
+
 	t.Run("OKAppliesOnlyPending", func(t *testing.T) {
 		raw := openRaw(t, filepath.Join(t.TempDir(), "x.db"))
 		fsys := fstest.MapFS{

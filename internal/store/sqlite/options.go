@@ -17,9 +17,12 @@ const DefaultMaxOpenTenants = 1000
 // ID prefixes name an entity's kind inside its ID, so an ID pasted into the
 // wrong field is recognisable at a glance by people and agents alike.
 const (
-	PrefixProject = "prj"
-	PrefixTask    = "tsk"
-	PrefixStaff   = "stf"
+	PrefixProject  = "prj"
+	PrefixTask     = "tsk"
+	PrefixStaff    = "stf"
+	PrefixAction   = "act"
+	PrefixRun      = "run"
+	PrefixArtifact = "art"
 )
 
 // Options configures the stores. Only Dir is required; the clock and the ID

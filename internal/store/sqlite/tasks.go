@@ -15,7 +15,7 @@ var taskStatuses = []string{
 	capability.TaskReview, capability.TaskDone, capability.TaskCancelled,
 }
 
-const taskColumns = "id, project_id, title, description, status, priority, due_date, assignee_id, agent_vendor, created_at, updated_at"
+const taskColumns = "id, project_id, title, description, status, priority, due_date, assignee_id, agent_vendor, cancel_reason, created_at, updated_at"
 
 // CreateTask inserts t, assigning its ID and timestamps when they are empty
 // and status todo when Status is empty. The project and the assignee must
@@ -30,10 +30,11 @@ func (t *tx) CreateTask(ctx context.Context, task *capability.Task) error {
 	}
 	t.stamp(&task.CreatedAt, &task.UpdatedAt)
 	_, err := t.tx.ExecContext(ctx,
-		"INSERT INTO tasks ("+taskColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"INSERT INTO tasks ("+taskColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		task.ID, task.ProjectID, task.Title, task.Description, task.Status,
 		nullString(task.Priority), nullString(task.DueDate), nullString(task.AssigneeID),
-		nullString(task.AgentVendor), formatTime(task.CreatedAt), formatTime(task.UpdatedAt))
+		nullString(task.AgentVendor), nullString(task.CancelReason),
+		formatTime(task.CreatedAt), formatTime(task.UpdatedAt))
 	if isUniqueViolation(err) {
 		return capability.Errorf(capability.CodeAlreadyExists, "a task with id %s already exists", task.ID)
 	}
@@ -119,9 +120,10 @@ func (t *tx) UpdateTask(ctx context.Context, task *capability.Task) error {
 	}
 	res, err := t.tx.ExecContext(ctx,
 		`UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due_date = ?,
-		 assignee_id = ?, updated_at = ? WHERE id = ?`,
+		 assignee_id = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,
 		task.Title, task.Description, task.Status, nullString(task.Priority),
-		nullString(task.DueDate), nullString(task.AssigneeID), formatTime(task.UpdatedAt), task.ID)
+		nullString(task.DueDate), nullString(task.AssigneeID), nullString(task.CancelReason),
+		formatTime(task.UpdatedAt), task.ID)
 	if err != nil {
 		return fmt.Errorf("update task %s: %w", task.ID, err)
 	}
@@ -170,13 +172,14 @@ func (t *tx) CountTasksByStatus(ctx context.Context, projectID string) (map[stri
 // become "".
 func scanTask(s scanner) (*capability.Task, error) {
 	var task capability.Task
-	var priority, dueDate, assignee, vendor sql.NullString
+	var priority, dueDate, assignee, vendor, cancelReason sql.NullString
 	var created, updated string
 	if err := s.Scan(&task.ID, &task.ProjectID, &task.Title, &task.Description, &task.Status,
-		&priority, &dueDate, &assignee, &vendor, &created, &updated); err != nil {
+		&priority, &dueDate, &assignee, &vendor, &cancelReason, &created, &updated); err != nil {
 		return nil, err
 	}
 	task.Priority, task.DueDate, task.AssigneeID, task.AgentVendor = priority.String, dueDate.String, assignee.String, vendor.String
+	task.CancelReason = cancelReason.String
 	var err error
 	if task.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err

@@ -39,6 +39,18 @@ func TestCreateTask(t *testing.T) {
 		})
 	})
 
+	t.Run("OKCreatedCancelledWithReason", func(t *testing.T) {
+		task := mustCreateTask(t, store, &capability.Task{
+			ProjectID: project.ID, Title: "Imported", Status: capability.TaskCancelled, CancelReason: "duplicate",
+		})
+		view(t, store, func(tx capability.Tx) error {
+			got, err := tx.FindTaskByID(ctx, task.ID)
+			require.NoError(t, err)
+			require.Equal(t, task, got)
+			return nil
+		})
+	})
+
 	t.Run("OKOptionalFieldsEmpty", func(t *testing.T) {
 		task := mustCreateTask(t, store, &capability.Task{ProjectID: project.ID, Title: "Minimal"})
 		require.Equal(t, capability.TaskTodo, task.Status, "status defaults to todo")
@@ -140,6 +152,33 @@ func TestUpdateTask(t *testing.T) {
 			require.Equal(t, task, got)
 			return nil
 		})
+	})
+
+	t.Run("OKCancelReasonRoundTrips", func(t *testing.T) {
+		task := mustCreateTask(t, store, &capability.Task{ProjectID: project.ID, Title: "Doomed"})
+		task.Status, task.CancelReason = capability.TaskCancelled, "customer withdrew the request"
+		update(t, store, func(tx capability.Tx) error { return tx.UpdateTask(ctx, task) })
+		find := func() *capability.Task {
+			var got *capability.Task
+			view(t, store, func(tx capability.Tx) error {
+				var err error
+				got, err = tx.FindTaskByID(ctx, task.ID)
+				return err
+			})
+			return got
+		}
+		require.Equal(t, task, find())
+		var listed []*capability.Task
+		view(t, store, func(tx capability.Tx) error {
+			var err error
+			listed, err = tx.FindTasks(ctx, capability.TaskFilter{Status: []string{capability.TaskCancelled}})
+			return err
+		})
+		require.Equal(t, []*capability.Task{task}, listed, "lists carry the reason too")
+
+		task.Status, task.CancelReason = capability.TaskTodo, ""
+		update(t, store, func(tx capability.Tx) error { return tx.UpdateTask(ctx, task) })
+		require.Equal(t, task, find(), "reopening clears the reason")
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/capd-dev/capd/internal/capability"
 )
@@ -114,5 +116,91 @@ func TestTenantIsolation(t *testing.T) {
 			return tx.CreateTask(ctx, &capability.Task{ProjectID: project.ID, Title: "Smuggled"})
 		})
 		require.Error(t, err)
+	})
+}
+
+func TestWorkTenantIsolation(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTestDB(t, Options{})
+	a := newWorkFixture(t, db, "tenant-a")
+	b := newWorkFixture(t, db, "tenant-b")
+
+	action := mustCreateAction(t, a.store, &capability.TaskAction{TaskID: a.task.ID, Title: "Secret step"})
+	run := mustCreateRun(t, a.store, &capability.TaskRun{TaskID: a.task.ID})
+	mustAppendLog(t, a.store, run.ID, logLines("secret", 3)...)
+	artifact := newArtifact(run.ID, "secret.txt", []byte("classified"))
+	update(t, a.store, func(tx capability.Tx) error { return tx.CreateRunArtifact(ctx, artifact) })
+	update(t, a.store, func(tx capability.Tx) error {
+		return tx.SaveTaskDetails(ctx, &capability.TaskDetails{TaskID: a.task.ID, Labels: []string{"secret"}})
+	})
+
+	t.Run("OKInvisibleByID", func(t *testing.T) {
+		view(t, b.store, func(tx capability.Tx) error {
+			_, err := tx.FindTaskActionByID(ctx, action.ID)
+			require.ErrorIs(t, err, capability.ErrNotFound)
+			_, err = tx.FindTaskRunByID(ctx, run.ID)
+			require.ErrorIs(t, err, capability.ErrNotFound)
+			_, err = tx.FindRunArtifactByID(ctx, artifact.ID)
+			require.ErrorIs(t, err, capability.ErrNotFound)
+			_, err = tx.FindTaskDetails(ctx, a.task.ID)
+			require.ErrorIs(t, err, capability.ErrNotFound)
+			return nil
+		})
+	})
+
+	t.Run("OKInvisibleInLists", func(t *testing.T) {
+		view(t, b.store, func(tx capability.Tx) error {
+			actions, err := tx.FindTaskActions(ctx, a.task.ID, capability.Page{})
+			require.NoError(t, err)
+			require.Empty(t, actions)
+			runs, err := tx.FindTaskRuns(ctx, a.task.ID, capability.Page{})
+			require.NoError(t, err)
+			require.Empty(t, runs)
+			entries, err := tx.FindRunLog(ctx, run.ID, 0, 0)
+			require.NoError(t, err)
+			require.Empty(t, entries)
+			last, err := tx.LastRunLogSeq(ctx, run.ID)
+			require.NoError(t, err)
+			require.Zero(t, last)
+			artifacts, err := tx.FindRunArtifacts(ctx, run.ID)
+			require.NoError(t, err)
+			require.Empty(t, artifacts)
+			return nil
+		})
+	})
+
+	t.Run("OKCancelDoesNotReach", func(t *testing.T) {
+		update(t, b.store, func(tx capability.Tx) error {
+			n, err := tx.CancelOpenTaskActions(ctx, a.task.ID, time.Time{})
+			require.NoError(t, err)
+			require.Zero(t, n)
+			n, err = tx.CancelRunningTaskRuns(ctx, a.task.ID, time.Time{})
+			require.NoError(t, err)
+			require.Zero(t, n)
+			return nil
+		})
+		require.Equal(t, capability.RunRunning, findRun(t, a.store, run.ID).Status)
+	})
+
+	t.Run("ErrCrossTenantForeignKeys", func(t *testing.T) {
+		for name, write := range map[string]func(tx capability.Tx) error{
+			"action of A's task": func(tx capability.Tx) error {
+				return tx.CreateTaskAction(ctx, &capability.TaskAction{TaskID: a.task.ID, Title: "x"})
+			},
+			"run of A's task":     func(tx capability.Tx) error { return tx.CreateTaskRun(ctx, &capability.TaskRun{TaskID: a.task.ID}) },
+			"log of A's run":      func(tx capability.Tx) error { return tx.AppendRunLog(ctx, run.ID, logLines("x", 1)) },
+			"artifact of A's run": func(tx capability.Tx) error { return tx.CreateRunArtifact(ctx, newArtifact(run.ID, "x", []byte("x"))) },
+			"details of A's task": func(tx capability.Tx) error {
+				return tx.SaveTaskDetails(ctx, &capability.TaskDetails{TaskID: a.task.ID})
+			},
+		} {
+			require.Equal(t, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqliteCode(b.store.Update(ctx, write)), name)
+		}
+	})
+
+	t.Run("OKSameSequencesInBothTenants", func(t *testing.T) {
+		other := mustCreateRun(t, b.store, &capability.TaskRun{TaskID: b.task.ID})
+		require.Equal(t, []int64{1, 2}, seqs(mustAppendLog(t, b.store, other.ID, logLines("b", 2)...)))
+		require.Equal(t, int64(3), lastSeq(t, a.store, run.ID))
 	})
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
@@ -50,4 +51,35 @@ func (t *tx) stamp(created, updated *time.Time) {
 // scanner is what *sql.Row and *sql.Rows have in common.
 type scanner interface {
 	Scan(dest ...any) error
+}
+
+// scanAll reads every row of rows with scan and closes rows. A list with no
+// rows is nil, as the hand-written loops elsewhere return.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changedOne turns an UPDATE of one row by id into ErrNotFound when no row
+// had that id.
+func changedOne(res sql.Result, kind, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s %s: %w", kind, id, capability.ErrNotFound)
+	}
+	return nil
 }
