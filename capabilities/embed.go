@@ -8,5 +8,5 @@ import "embed"
 // FS holds every manifest as <name>/<version>.yaml. A published version is
 // immutable: a change to a contract is a new file with a new version.
 //
-//go:embed */*.yaml
+//go:embed */*.yaml contracts.lock
 var FS embed.FS

@@ -14,6 +14,10 @@ const (
 	CodeUnknownTask       = "unknown_task"
 	CodeInvalidTransition = "invalid_transition"
 	CodeAlreadyExists     = "already_exists"
+	CodeUnknownAction     = "unknown_action"
+	CodeUnknownRun        = "unknown_run"
+	CodeUnknownArtifact   = "unknown_artifact"
+	CodeUnknownTaskType   = "unknown_task_type"
 
 	// Codes that apply to every call, decided before a provider runs.
 	CodeUnauthenticated   = "unauthenticated"

@@ -30,6 +30,13 @@ type ErrorDoc struct {
 	Next    string `json:"next"` // what the agent should do next
 }
 
+// Limits are a capability's departures from the server's default limits.
+type Limits struct {
+	// MaxInputBytes is the largest request body a call may send when it
+	// must exceed the default body limit; 0 means the default.
+	MaxInputBytes int64 `json:"max_input_bytes,omitempty"`
+}
+
 // Example is one documented call: an input and the output it produces.
 type Example struct {
 	Title  string          `json:"title"`
@@ -51,6 +58,7 @@ type Manifest struct {
 	WhenToUse   string              `json:"when_to_use"`
 	Annotations Annotations         `json:"annotations"`
 	Replacement string              `json:"replacement,omitempty"` // what to use instead when deprecated or retired
+	Limits      Limits              `json:"limits,omitzero"`
 	Input       json.RawMessage     `json:"input_schema"`
 	Output      json.RawMessage     `json:"output_schema"`
 	Errors      map[string]ErrorDoc `json:"errors"`

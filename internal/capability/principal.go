@@ -56,6 +56,9 @@ type Principal struct {
 	KeyPrefix string // public prefix of the API key; "local" for stdio --tenant
 	Scopes    []Scope
 	ExpiresAt time.Time // zero: never
+	// Pins fixes the version a bare capability name resolves to for this
+	// key (name -> exact version), so an agent's tools do not move under it.
+	Pins map[string]string
 }
 
 // Allows reports whether the principal holds scope s.

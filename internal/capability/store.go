@@ -44,8 +44,11 @@ type Task struct {
 	DueDate     string // "" or YYYY-MM-DD
 	AssigneeID  string // "" or a staff id
 	AgentVendor string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// CancelReason is why the task was cancelled ("" if it was not, or
+	// no reason was given).
+	CancelReason string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Page asks for at most Limit rows whose ID sorts after AfterID.
@@ -102,8 +105,10 @@ type Tx interface {
 	FindTaskByID(ctx context.Context, id string) (*Task, error)
 	FindTasks(ctx context.Context, f TaskFilter) ([]*Task, error)
 	// UpdateTask writes every mutable field of t (title, description,
-	// status, priority, due date, assignee, updated_at).
+	// status, priority, due date, assignee, cancel reason, updated_at).
 	UpdateTask(ctx context.Context, t *Task) error
+
+	WorkTx
 }
 
 // TenantStore is one tenant's database.
@@ -132,6 +137,7 @@ type APIKey struct {
 	ExpiresAt time.Time // zero: never
 	RevokedAt time.Time // zero: active
 	LastUsed  time.Time // zero: never used
+	Pins      map[string]string
 }
 
 // CallRecord is one entry of the call log.
@@ -156,6 +162,9 @@ type ControlStore interface {
 	CreateKey(ctx context.Context, tenant string, scopes []Scope, expiresAt time.Time) (token string, key *APIKey, err error)
 	ListKeys(ctx context.Context, tenant string) ([]*APIKey, error)
 	RevokeKey(ctx context.Context, prefix string) error // ErrNotFound for an unknown prefix
+	// PinKey sets the versions a key's bare capability names resolve to
+	// (name -> exact version), replacing earlier pins.
+	PinKey(ctx context.Context, prefix string, pins map[string]string) error
 	// Authenticate returns the principal of a live token, or an
 	// unauthenticated *Error for a missing, unknown, revoked or expired one.
 	Authenticate(ctx context.Context, token string) (Principal, error)

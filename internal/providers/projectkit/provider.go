@@ -22,13 +22,29 @@ func New() *Provider { return &Provider{} }
 // Name implements capability.Provider.
 func (*Provider) Name() string { return Name }
 
-// Handlers implements capability.Provider: one handler per name@version.
+// Handlers implements capability.Provider: one handler per name@version,
+// gathered from each area of the domain.
 func (*Provider) Handlers() map[string]capability.Handler {
+	all := map[string]capability.Handler{}
+	for _, area := range []map[string]capability.Handler{projectHandlers(), taskHandlers(), actionHandlers(), runHandlers()} {
+		for ref, h := range area {
+			all[ref] = h
+		}
+	}
+	return all
+}
+
+func projectHandlers() map[string]capability.Handler {
 	return map[string]capability.Handler{
-		"projects.list_projects@0.1.0":   listProjects,
-		"projects.get_project@0.1.0":     getProject,
-		"projects.create_project@0.1.0":  createProject,
-		"projects.list_staff@0.1.0":      listStaff,
+		"projects.list_projects@0.1.0":  listProjects,
+		"projects.get_project@0.1.0":    getProject,
+		"projects.create_project@0.1.0": createProject,
+		"projects.list_staff@0.1.0":     listStaff,
+	}
+}
+
+func taskHandlers() map[string]capability.Handler {
+	return map[string]capability.Handler{
 		"projects.list_tasks@0.1.0":      listTasks,
 		"projects.get_task@0.1.0":        getTask,
 		"projects.create_task@0.1.0":     createTask,
