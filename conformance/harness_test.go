@@ -558,7 +558,7 @@ func TestReadBackOutputSchema(t *testing.T) {
 		"projects.get_task":    fixed(okAnswer(map[string]any{"task": task, "allowed_transitions": []any{}})),
 	}}
 	c := &conformance.Case{
-		ID: "reads_back", Kind: conformance.KindHappy, Version: version(t, suite, "projects.create_task"),
+		ID: "reads_back", Kind: conformance.KindHappy, Version: suite.Registry.VersionsOf("projects.create_task")[0],
 		Input: map[string]any{"project_id": "prj_1", "title": "Write"},
 		Expect: conformance.Expect{OK: true, Then: []conformance.Check{{
 			Call: "projects.get_task", Input: map[string]any{"task_id": "{{result.task_id}}"},

@@ -90,9 +90,16 @@ func newCapabilitiesCmd() *cobra.Command {
 			if err == nil {
 				suite, err = conformance.Load(manifests, schemas.FS, reg)
 			}
+			var unlocked []*registry.Version
+			if err == nil {
+				unlocked, err = checkLock(manifests, reg)
+			}
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return &exitError{code: 1, err: fmt.Errorf("lint failed")}
+			}
+			for _, v := range unlocked {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is new (not in %s yet); record it with go test ./internal/registry -run TestContractsLock -update-lock\n", v.Manifest.Ref(), registry.LockFile)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d capability versions OK, %d conformance cases\n", len(reg.Versions()), len(suite.Select(conformance.Filter{})))
 			return nil
@@ -101,4 +108,18 @@ func newCapabilitiesCmd() *cobra.Command {
 	lint.Flags().StringVar(&dir, "dir", "", "lint the manifests in this directory instead of the built-in ones")
 	cmd.AddCommand(list, show, lint)
 	return cmd
+}
+
+// checkLock compares the manifests with their contracts.lock: an edited or
+// deleted published version is a problem; a new one is returned to note.
+func checkLock(manifests fs.FS, reg *registry.Registry) ([]*registry.Version, error) {
+	lock, err := registry.ReadLock(manifests)
+	if err != nil {
+		return nil, err
+	}
+	unlocked, problems := reg.CheckLock(lock)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return unlocked, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/capd-dev/capd/internal/capability"
 )
 
 // connector opens an MCP client for an API key over one transport.
@@ -34,11 +36,6 @@ func TestAgentOverStdio(t *testing.T) {
 	agentScenario(t, f, func(t *testing.T, key string) *client.Client { return connectStdio(t, f.data, key) })
 }
 
-var allTools = []string{
-	"projects.create_project", "projects.create_task", "projects.get_project", "projects.get_task",
-	"projects.list_projects", "projects.list_staff", "projects.list_tasks", "projects.transition_task", "projects.update_task",
-}
-
 // agentScenario is one body run over every transport: what an agent does
 // and every way it can go wrong.
 func agentScenario(t *testing.T, f *fixture, connect connector) {
@@ -57,10 +54,10 @@ func agentScenario(t *testing.T, f *fixture, connect connector) {
 			require.NotNil(t, tool.Annotations.IdempotentHint, tool.Name)
 			require.NotNil(t, tool.Annotations.OpenWorldHint, tool.Name)
 			require.NotNil(t, tool.Meta, tool.Name)
-			assert.Equal(t, "0.1.0", tool.Meta.AdditionalFields["capd/version"], tool.Name)
+			assert.Equal(t, latestVersion(t, tool.Name), tool.Meta.AdditionalFields["capd/version"], tool.Name)
 			assert.Contains(t, []any{"projects.read", "projects.write"}, tool.Meta.AdditionalFields["capd/scope"], tool.Name)
 		}
-		assert.Equal(t, allTools, names, "all nine tools, in name order")
+		assert.Equal(t, toolNames(t, ""), names, "every tool, in name order")
 	})
 
 	var taskID string
@@ -154,7 +151,7 @@ func agentScenario(t *testing.T, f *fixture, connect connector) {
 		for _, tool := range res.Tools {
 			names = append(names, tool.Name)
 		}
-		assert.Equal(t, []string{"projects.get_project", "projects.get_task", "projects.list_projects", "projects.list_staff", "projects.list_tasks"}, names)
+		assert.Equal(t, toolNames(t, capability.ScopeProjectsRead), names)
 
 		before := countTasks(t, a)
 		cres, out := call(t, ro, "projects.create_task", map[string]any{"project_id": f.projectA, "title": "Sneaky"})
@@ -212,30 +209,100 @@ func countTasks(t *testing.T, c *client.Client) int {
 	}
 }
 
-// TestCreateTaskSchemasOverMCP checks that what a client receives for
-// projects.create_task@0.1.0 is the published contract, value for value.
-func TestCreateTaskSchemasOverMCP(t *testing.T) {
+// TestVersionPinning covers how an agent gets a version of
+// projects.create_task: a key pinned to 0.1.0 sees and runs the published
+// 0.1.0 contract (value for value the reference), with a deprecation
+// notice; an unpinned key gets 0.2.0; one call can ask for 0.1.0 in _meta.
+func TestVersionPinning(t *testing.T) {
 	f := newFixture(t)
-	c := connectHTTP(t, startServer(t, f), f.fullA)
-	res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
-	require.NoError(t, err)
-	var tool *mcp.Tool
-	for i := range res.Tools {
-		if res.Tools[i].Name == "projects.create_task" {
-			tool = &res.Tools[i]
+	url := startServer(t, f)
+	pinned := pinnedKey(t, f, map[string]string{"projects.create_task": "0.1.0"})
+
+	createTask := func(t *testing.T, tools []mcp.Tool) map[string]any {
+		t.Helper()
+		for _, tool := range tools {
+			if tool.Name == "projects.create_task" {
+				raw, err := json.Marshal(tool)
+				require.NoError(t, err)
+				var m map[string]any
+				require.NoError(t, json.Unmarshal(raw, &m))
+				return m
+			}
 		}
+		t.Fatal("no projects.create_task in tools/list")
+		return nil
 	}
-	require.NotNil(t, tool)
-	raw, err := json.Marshal(tool)
-	require.NoError(t, err)
-	var got struct {
-		InputSchema  any `json:"inputSchema"`
-		OutputSchema any `json:"outputSchema"`
+	args := map[string]any{"project_id": f.projectA, "title": "Pinning check"}
+
+	t.Run("PinnedKeyGets010", func(t *testing.T) {
+		c := connectHTTP(t, url, pinned)
+		res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		tool := createTask(t, res.Tools)
+		want := readContract(t, "projects.create_task@0.1.0")
+		assert.Equal(t, want["input_schema"], tool["inputSchema"], "the reference input schema, value for value")
+		assert.Equal(t, want["output_schema"], tool["outputSchema"])
+		assert.Equal(t, "0.1.0", tool["_meta"].(map[string]any)["capd/version"])
+
+		out, err := c.CallTool(context.Background(), callRequest("projects.create_task", args, nil))
+		require.NoError(t, err)
+		require.False(t, out.IsError)
+		body := payload(t, out)
+		assert.NotContains(t, body, "task", "0.1.0 answers {ok, task_id, status}")
+		require.NotNil(t, out.Meta, "a deprecated version's result carries a notice")
+		assert.Contains(t, out.Meta.AdditionalFields["capd/deprecation"], "projects.create_task@0.2.0")
+	})
+	t.Run("BareKeyGets020", func(t *testing.T) {
+		c := connectHTTP(t, url, f.fullA)
+		res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		tool := createTask(t, res.Tools)
+		assert.Equal(t, "0.2.0", tool["_meta"].(map[string]any)["capd/version"])
+		assert.Contains(t, tool["inputSchema"].(map[string]any)["properties"], "budget_usd")
+
+		_, body := call(t, c, "projects.create_task", args)
+		assert.Contains(t, body, "task", "0.2.0 returns the full task")
+	})
+	t.Run("OneCallAsksFor010", func(t *testing.T) {
+		c := connectHTTP(t, url, f.fullA)
+		out, err := c.CallTool(context.Background(), callRequest("projects.create_task", args, map[string]any{"capd/version": "0.1.0"}))
+		require.NoError(t, err)
+		require.False(t, out.IsError)
+		assert.NotContains(t, payload(t, out), "task")
+	})
+	t.Run("ErrRangeRefused", func(t *testing.T) {
+		c := connectHTTP(t, url, f.fullA)
+		out, err := c.CallTool(context.Background(), callRequest("projects.create_task", args, map[string]any{"capd/version": "^0.1"}))
+		require.NoError(t, err)
+		require.True(t, out.IsError)
+		assert.Equal(t, "invalid_input", payload(t, out)["error"])
+	})
+}
+
+func callRequest(name string, args, meta map[string]any) mcp.CallToolRequest {
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	if meta != nil {
+		req.Params.Meta = &mcp.Meta{AdditionalFields: meta}
 	}
-	require.NoError(t, json.Unmarshal(raw, &got))
-	want := readContract(t, "projects.create_task@0.1.0")
-	assert.Equal(t, want["input_schema"], got.InputSchema)
-	assert.Equal(t, want["output_schema"], got.OutputSchema)
+	return req
+}
+
+// pinnedKey creates a full-access key on tenant A with pins.
+func pinnedKey(t *testing.T, f *fixture, pins map[string]string) string {
+	t.Helper()
+	out, err := runCLI(t, append([]string{"keys", "create", "--tenant", f.tenantA, "--data", f.data}, pinFlags(pins)...)...)
+	require.NoError(t, err, out)
+	return out
+}
+
+func pinFlags(pins map[string]string) []string {
+	var flags []string
+	for name, version := range pins {
+		flags = append(flags, "--pin", name+"@"+version)
+	}
+	return flags
 }
 
 func readContract(t *testing.T, ref string) map[string]any {
@@ -257,7 +324,7 @@ func TestStdioCredentials(t *testing.T) {
 		initialize(t, c)
 		res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
 		require.NoError(t, err)
-		assert.Len(t, res.Tools, len(allTools))
+		assert.Len(t, res.Tools, len(toolNames(t, "")))
 		_, out := call(t, c, "projects.list_projects", map[string]any{})
 		assert.NotEmpty(t, out["items"])
 	})

@@ -195,3 +195,27 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	}
 	return strings.TrimSpace(out.String()), nil
 }
+
+// toolNames lists the tools a key with scope sees ("" for every scope), in
+// tools/list order, from the same registry the server loads.
+func toolNames(t *testing.T, scope capability.Scope) []string {
+	t.Helper()
+	reg, err := loadRegistry()
+	require.NoError(t, err)
+	var names []string
+	for _, name := range reg.Names() {
+		v := reg.Latest(name)
+		if v != nil && (scope == "" || v.Manifest.Scope == scope) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// latestVersion is the version a bare name resolves to.
+func latestVersion(t *testing.T, name string) string {
+	t.Helper()
+	reg, err := loadRegistry()
+	require.NoError(t, err)
+	return reg.Latest(name).Manifest.Version
+}

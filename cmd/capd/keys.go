@@ -3,18 +3,22 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 func newKeysCmd(data func() string) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys"}
 	var tenant, scopes string
+	var pinRefs []string
 	var expiresIn time.Duration
 	create := &cobra.Command{
 		Use:   "create --tenant SLUG [--scopes projects.read,projects.write]",
@@ -35,10 +39,19 @@ func newKeysCmd(data func() string) *cobra.Command {
 			if expiresIn > 0 {
 				expires = time.Now().Add(expiresIn)
 			}
+			pins, err := parsePins(pinRefs)
+			if err != nil {
+				return err
+			}
 			return withStore(cmd, data, func(db *sqlite.DB) error {
-				token, _, err := db.Control().CreateKey(cmd.Context(), tenant, sc, expires)
+				token, key, err := db.Control().CreateKey(cmd.Context(), tenant, sc, expires)
 				if err != nil {
 					return err
+				}
+				if len(pins) > 0 {
+					if err := db.Control().PinKey(cmd.Context(), key.Prefix, pins); err != nil {
+						return err
+					}
 				}
 				// Only the token goes to stdout, so scripts can capture it.
 				fmt.Fprintln(cmd.OutOrStdout(), token)
@@ -49,6 +62,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 	create.Flags().StringVar(&tenant, "tenant", "", "tenant slug")
 	create.Flags().StringVar(&scopes, "scopes", capability.JoinScopes(capability.AllScopes), "comma-separated scopes")
 	create.Flags().DurationVar(&expiresIn, "expires-in", 0, "lifetime such as 720h (default: never expires)")
+	create.Flags().StringArrayVar(&pinRefs, "pin", nil, "pin a capability version for this key, NAME@VERSION (repeatable): its bare name then resolves to that version")
 
 	var listTenant string
 	list := &cobra.Command{
@@ -65,7 +79,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 					return err
 				}
 				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "PREFIX\tSCOPES\tCREATED\tEXPIRES\tSTATE")
+				fmt.Fprintln(w, "PREFIX\tSCOPES\tCREATED\tEXPIRES\tSTATE\tPINS")
 				for _, k := range keys {
 					state := "active"
 					switch {
@@ -74,7 +88,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 					case !k.ExpiresAt.IsZero() && time.Now().After(k.ExpiresAt):
 						state = "expired"
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", k.Prefix, capability.JoinScopes(k.Scopes), k.CreatedAt.Format("2006-01-02 15:04"), orNever(k.ExpiresAt), state)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Prefix, capability.JoinScopes(k.Scopes), k.CreatedAt.Format("2006-01-02 15:04"), orNever(k.ExpiresAt), state, formatPins(k.Pins))
 				}
 				return w.Flush()
 			})
@@ -108,4 +122,43 @@ func orNever(t time.Time) string {
 		return "never"
 	}
 	return t.Format("2006-01-02 15:04")
+}
+
+// parsePins checks each --pin against the published capabilities: it must
+// name an exact version that exists and is not retired.
+func parsePins(refs []string) (map[string]string, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	reg, err := loadRegistry()
+	if err != nil {
+		return nil, err
+	}
+	pins := map[string]string{}
+	for _, s := range refs {
+		ref, err := registry.ParseRef(s)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Version == "" {
+			return nil, fmt.Errorf("--pin %s: give an exact version, NAME@x.y.z", s)
+		}
+		if _, err := reg.Resolve(ref); err != nil {
+			return nil, fmt.Errorf("--pin %s: %w", s, err)
+		}
+		pins[ref.Name] = ref.Version
+	}
+	return pins, nil
+}
+
+func formatPins(pins map[string]string) string {
+	if len(pins) == 0 {
+		return "-"
+	}
+	refs := make([]string, 0, len(pins))
+	for name, version := range pins {
+		refs = append(refs, name+"@"+version)
+	}
+	slices.Sort(refs)
+	return strings.Join(refs, ",")
 }

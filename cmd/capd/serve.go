@@ -88,7 +88,7 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
 	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
-		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Logger: a.logger}
+		BodyLimits: a.reg.BodyLimits(), RateLimit: o.rateLimit, RateBurst: o.rateBurst, Logger: a.logger}
 	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))

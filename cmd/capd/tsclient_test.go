@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/capd-dev/capd/internal/capability"
 )
 
 // tsClientDir holds the TypeScript client scenario and its npm packages.
@@ -39,6 +42,8 @@ func TestAgentOverTypeScriptSDK(t *testing.T) {
 		"CAPD_KEY_READ_A="+f.readA,
 		"CAPD_KEY_FULL_B="+f.fullB,
 		"CAPD_PROJECT_A="+f.projectA,
+		"CAPD_TOOLS="+strings.Join(toolNames(t, ""), ","),
+		"CAPD_READ_TOOLS="+strings.Join(toolNames(t, capability.ScopeProjectsRead), ","),
 		"NO_COLOR=1",
 	)
 	start := time.Now()

@@ -145,6 +145,7 @@ func TestCatalogInBrowser(t *testing.T) {
 			{"capability", "/capabilities/projects.create_task"},
 			{"providers", "/providers"},
 			{"run", "/runs/" + newRun},
+			{"compare", "/capabilities/projects.create_task/diff/0.1.0/0.2.0"},
 		}
 		for _, vp := range []struct {
 			name          string
@@ -159,6 +160,12 @@ func TestCatalogInBrowser(t *testing.T) {
 				require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(vp.width, vp.height, opts...), chromedp.Reload()))
 				for _, p := range pages {
 					require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(srv.URL+p.path)))
+					// Open every <details>: the raw line diffs must fit too.
+					var opened int
+					run(t, `document.querySelectorAll("details").forEach(d => d.open = true), document.querySelectorAll("details").length`, &opened)
+					if p.name == "compare" {
+						assert.Positive(t, opened, "the comparison has a line diff to open")
+					}
 					png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 					require.NoError(t, err)
 					for _, d := range dirs {

@@ -35,7 +35,8 @@ type capabilityView struct {
 	Output         []jsonSpan
 	Errors         []errorRow
 	Examples       []exampleView
-	Versions       []versionRow
+	Versions       []versionRow     // newest first
+	Comparisons    []comparisonView // each version against the one before, newest first
 	Badge          conformance.Badge
 	Providers      []providerState
 	Runs           []resultRow
@@ -56,15 +57,30 @@ type exampleView struct {
 	Output []jsonSpan
 }
 
-// versionRow is one version of the capability in the Versions list.
+// versionRow is one version of the capability in the Versions list, or
+// one column of the side-by-side view.
 type versionRow struct {
 	Version        string
 	URL            string
 	Status         capability.Status
 	Replacement    string
 	ReplacementURL string
-	Shown          bool // the version this page shows
-	Current        bool // the version a bare name resolves to
+	Summary        string
+	Shown          bool   // the version this page shows
+	Current        bool   // the version a bare name resolves to
+	Previous       string // the version before this one, if any
+	CompareURL     string // the comparison with Previous
+}
+
+// versionRow describes v; shown is the version the page is about (nil on
+// pages about no single version), current the one a bare name resolves to.
+func (s *server) versionRow(v, shown, current *registry.Version) versionRow {
+	m := v.Manifest
+	return versionRow{
+		Version: m.Version, URL: capabilityURL(m.Name, m.Version), Status: m.Status,
+		Replacement: m.Replacement, ReplacementURL: s.capabilityURLFor(m.Replacement), Summary: m.Summary,
+		Shown: v == shown, Current: v == current,
+	}
 }
 
 // providerState is one provider instance's newest state for this version.
@@ -116,20 +132,10 @@ func (s *server) handleCapability(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.current(name)
 	if version != "" {
-		i := slices.IndexFunc(versions, func(v *registry.Version) bool {
-			return v.Manifest.Version == strings.TrimPrefix(version, "v")
-		})
-		if i < 0 {
-			have := make([]string, len(versions))
-			for i, v := range versions {
-				have[i] = v.Manifest.Version
-			}
-			s.notFound(w, r, "No such version",
-				fmt.Sprintf("%s has no version %q; its versions are %s.", name, version, strings.Join(have, ", ")),
-				link{Text: name, URL: capabilityURL(name, "")})
+		var ok bool
+		if v, ok = s.versionOrNotFound(w, r, name, version); !ok {
 			return
 		}
-		v = versions[i]
 	}
 	data, err := s.capabilityData(r, v)
 	if err != nil {
@@ -137,6 +143,27 @@ func (s *server) handleCapability(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "capability", view{Title: name, Section: "capabilities", Data: data})
+}
+
+// versionOrNotFound returns the version of the known capability name that
+// version names ("0.1.0" or "v0.1.0"), or answers 404 listing the versions
+// there are.
+func (s *server) versionOrNotFound(w http.ResponseWriter, r *http.Request, name, version string) (*registry.Version, bool) {
+	versions := s.reg.VersionsOf(name)
+	i := slices.IndexFunc(versions, func(v *registry.Version) bool {
+		return v.Manifest.Version == strings.TrimPrefix(version, "v")
+	})
+	if i < 0 {
+		have := make([]string, len(versions))
+		for i, v := range versions {
+			have[i] = v.Manifest.Version
+		}
+		s.notFound(w, r, "No such version",
+			fmt.Sprintf("%s has no version %q; its versions are %s.", name, version, strings.Join(have, ", ")),
+			link{Text: name, URL: capabilityURL(name, "")})
+		return nil, false
+	}
+	return versions[i], true
 }
 
 func (s *server) capabilityData(r *http.Request, v *registry.Version) (*capabilityView, error) {
@@ -178,12 +205,16 @@ func (s *server) capabilityData(r *http.Request, v *registry.Version) (*capabili
 	}
 	versions := s.reg.VersionsOf(m.Name)
 	for i := len(versions) - 1; i >= 0; i-- { // newest first
-		o := versions[i].Manifest
-		data.Versions = append(data.Versions, versionRow{
-			Version: o.Version, URL: capabilityURL(o.Name, o.Version), Status: o.Status,
-			Replacement: o.Replacement, ReplacementURL: s.capabilityURLFor(o.Replacement),
-			Shown: versions[i] == v, Current: versions[i] == current,
-		})
+		row := s.versionRow(versions[i], v, current)
+		if i > 0 {
+			c, err := s.compareVersions(versions[i-1], versions[i])
+			if err != nil {
+				return nil, err
+			}
+			row.Previous, row.CompareURL = c.From, c.URL
+			data.Comparisons = append(data.Comparisons, c)
+		}
+		data.Versions = append(data.Versions, row)
 	}
 
 	ctx := r.Context()

@@ -20,6 +20,7 @@ type server struct {
 	reg     *registry.Registry
 	control capability.ControlStore
 	schemas fs.FS             // the shared JSON Schema files, by file name
+	shared  map[string]any    // the shared schemas decoded, by $ref, for diffs
 	titles  map[string]string // unique short titles to capability names
 	pages   *pages
 	static  *staticFiles
@@ -45,7 +46,11 @@ func New(reg *registry.Registry, control capability.ControlStore, assets fs.FS, 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{reg: reg, control: control, schemas: schemas.FS, pages: p, static: static, logger: logger}
+	shared, err := loadSharedSchemas(schemas.FS)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{reg: reg, control: control, schemas: schemas.FS, shared: shared, pages: p, static: static, logger: logger}
 	s.titles = shortTitles(reg.Names(), func(name string) string { return s.current(name).Manifest.Title })
 	return securityHeaders(s.routes()), nil
 }
@@ -57,6 +62,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /capabilities/{name}", s.handleCapability)
 	mux.HandleFunc("GET /capabilities/{name}/{version}", s.handleCapability)
+	mux.HandleFunc("GET /capabilities/{name}/diff/{from}/{to}", s.handleCompare)
 	mux.HandleFunc("GET /schemas", s.handleSchemaIndex)
 	mux.HandleFunc("GET /schemas/{file}", s.handleSchema)
 	mux.HandleFunc("GET /providers", s.handleProviders)

@@ -11,7 +11,7 @@ import (
 
 // pageNames are the templates under assets/templates besides base.html; each
 // defines "title" and "content" for the base layout.
-var pageNames = []string{"index", "capability", "schema", "schemas", "providers", "run", "error"}
+var pageNames = []string{"index", "capability", "compare", "schema", "schemas", "providers", "run", "error"}
 
 // pages holds one template set per page: the base layout plus that page.
 type pages struct {

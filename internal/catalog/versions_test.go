@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -25,7 +26,8 @@ func lifecycleCatalog(t *testing.T) *fixture {
 	t.Helper()
 	raw, err := fs.ReadFile(capabilities.FS, "projects.create_task/0.1.0.yaml")
 	require.NoError(t, err)
-	manifest := string(raw)
+	// Start from a stable 0.1.0, whatever its status in the tree is now.
+	manifest := regexp.MustCompile(`(?m)^status: \w+\n(replacement: .*\n)?`).ReplaceAllString(string(raw), "status: stable\n")
 	deprecated := strings.Replace(manifest, "status: stable", "status: deprecated\nreplacement: projects.create_task@0.2.0", 1)
 	v2 := strings.Replace(manifest, "version: 0.1.0", "version: 0.2.0", 1)
 	legacy := strings.Replace(strings.Replace(manifest, "name: projects.create_task", "name: projects.legacy_task", 1),

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/tooldef"
 )
 
 // DefaultMaxBody is the request body limit when none is configured.
@@ -29,9 +31,14 @@ type Guard struct {
 	Keys           capability.ControlStore
 	AllowedOrigins []string // exact origins (scheme://host[:port]) allowed besides loopback
 	MaxBody        int64    // 0 means DefaultMaxBody
-	RateLimit      float64  // calls per second per API key; 0 means unlimited
-	RateBurst      int      // calls a key may make at once; 0 means 2 x RateLimit
-	Logger         *slog.Logger
+	// BodyLimits lets named capabilities receive larger bodies than
+	// MaxBody (an artifact upload, say): capability name -> bytes. Only a
+	// call of that capability may use it, on the MCP endpoint or the tool
+	// API; every other request still stops at MaxBody.
+	BodyLimits map[string]int64
+	RateLimit  float64 // calls per second per API key; 0 means unlimited
+	RateBurst  int     // calls a key may make at once; 0 means 2 x RateLimit
+	Logger     *slog.Logger
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter // by key prefix
@@ -115,35 +122,63 @@ func (g *Guard) limiter(prefix string) *rate.Limiter {
 	return lim
 }
 
-// limitBody refuses a body over the limit with 413 before anything parses
-// it: at once when Content-Length says so, otherwise by reading at most
-// limit+1 bytes and replaying them to the handler.
+// limitBody refuses a body over the limit with 413 before the handler
+// parses anything: at once when Content-Length says so, otherwise by
+// reading at most the largest allowed size plus one byte and replaying it.
+// A body over MaxBody is allowed only when it calls a capability with a
+// larger limit in BodyLimits (found from the tool API's path, or from the
+// JSON-RPC request's params.name on the MCP endpoint).
 func (g *Guard) limitBody(w http.ResponseWriter, r *http.Request) bool {
 	limit := g.MaxBody
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
-	tooLarge := func() bool {
+	ceiling := limit
+	for _, n := range g.BodyLimits {
+		ceiling = max(ceiling, n)
+	}
+	tooLarge := func(max int64) bool {
 		w.Header().Set("Connection", "close")
-		WriteError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+		WriteError(w, http.StatusRequestEntityTooLarge, "payload_too_large", "request body is larger than the limit of "+strconv.FormatInt(max, 10)+" bytes")
 		return false
 	}
-	if r.ContentLength > limit {
-		return tooLarge()
+	if r.ContentLength > ceiling {
+		return tooLarge(limit)
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return true
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, ceiling+1))
 	if err != nil {
 		WriteError(w, http.StatusBadRequest, "bad_request", "could not read the request body")
 		return false
 	}
-	if int64(len(body)) > limit {
-		return tooLarge()
+	if n := int64(len(body)); n > limit {
+		allowed := g.BodyLimits[calledCapability(r, body)]
+		if n > allowed {
+			return tooLarge(max(limit, allowed))
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// calledCapability names the capability a request calls, or "".
+func calledCapability(r *http.Request, body []byte) string {
+	if ref, ok := strings.CutPrefix(r.URL.Path, "/api/v1/tools/"); ok {
+		name, _, _ := strings.Cut(ref, "@")
+		return tooldef.CapabilityName(name)
+	}
+	var call struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &call) != nil || call.Method != "tools/call" {
+		return ""
+	}
+	return call.Params.Name
 }
 
 func (g *Guard) originAllowed(origin string) bool {

@@ -30,6 +30,7 @@ import (
 // env is the HTTP API over a real registry, invoker and SQLite store, with
 // two tenants and keys of each kind.
 type env struct {
+	reg      *registry.Registry
 	url      string
 	db       *sqlite.DB
 	fullA    string
@@ -80,7 +81,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.API)) *env {
 	db, err := sqlite.Open(ctx, sqlite.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	e := &env{db: db}
+	e := &env{db: db, reg: reg}
 	for _, slug := range []string{"acme", "globex"} {
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: slug}))
 	}
@@ -161,4 +162,17 @@ func locs(out map[string]any) []string {
 		l = append(l, strings.Join(parts, "."))
 	}
 	return l
+}
+
+// names lists the capabilities whose shown version has scope ("" for all),
+// in name order.
+func (e *env) names(scope capability.Scope) []string {
+	var out []string
+	for _, name := range e.reg.Names() {
+		v := e.reg.Latest(name)
+		if v != nil && (scope == "" || v.Manifest.Scope == scope) {
+			out = append(out, name)
+		}
+	}
+	return out
 }

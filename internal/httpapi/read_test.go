@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func (e *env) record(t *testing.T) {
 			if p == "projectkit:globex" && c == "happy_path" {
 				outcome, msg = capability.OutcomeFail, "expected ok"
 			}
-			rs = append(rs, capability.ConformanceResult{RunID: "run_1", Provider: p, Capability: "projects.create_task", Version: "0.1.0",
+			rs = append(rs, capability.ConformanceResult{RunID: "run_1", Provider: p, Capability: "projects.create_project", Version: "0.1.0",
 				CaseID: c, Kind: "happy", Outcome: outcome, Message: msg, Duration: 38 * time.Millisecond,
 				StartedAt: at.Add(time.Duration(i*2+j) * time.Second)})
 		}
@@ -49,23 +50,27 @@ func TestReadAPI(t *testing.T) {
 		res, out := e.do(t, "GET", "/api/v1/capabilities", "", "", nil)
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		items := out["items"].([]any)
-		assert.Len(t, items, 9)
-		var ct map[string]any
+		assert.Equal(t, e.names(""), names(items, "name"))
+		var ct, cp map[string]any
 		for _, it := range items {
-			if it.(map[string]any)["name"] == "projects.create_task" {
+			switch it.(map[string]any)["name"] {
+			case "projects.create_task":
 				ct = it.(map[string]any)
+			case "projects.create_project":
+				cp = it.(map[string]any)
 			}
 		}
 		require.NotNil(t, ct)
-		assert.Equal(t, "0.1.0", ct["latest_version"])
-		badge := ct["conformance"].(map[string]any)
+		assert.Equal(t, "0.2.0", ct["latest_version"], "the latest stable version, not the deprecated 0.1.0")
+		assert.Equal(t, "never_run", ct["conformance"].(map[string]any)["status"])
+		badge := cp["conformance"].(map[string]any)
 		assert.Equal(t, "failing", badge["status"])
 		assert.Equal(t, float64(3), badge["passed"])
 		assert.Equal(t, float64(4), badge["total"])
 		assert.Equal(t, float64(2), badge["providers"])
 
 		_, out = e.do(t, "GET", "/api/v1/capabilities?scope=projects.write", "", "", nil)
-		assert.Equal(t, []string{"projects.create_project", "projects.create_task", "projects.transition_task", "projects.update_task"}, names(out["items"].([]any), "name"))
+		assert.Equal(t, e.names(capability.ScopeProjectsWrite), names(out["items"].([]any), "name"))
 		_, out = e.do(t, "GET", "/api/v1/capabilities?q=STAFF", "", "", nil)
 		assert.Contains(t, names(out["items"].([]any), "name"), "projects.list_staff")
 		assert.NotContains(t, names(out["items"].([]any), "name"), "projects.list_projects")
@@ -80,25 +85,23 @@ func TestReadAPI(t *testing.T) {
 	t.Run("ToolFormats", func(t *testing.T) {
 		_, mcp := e.do(t, "GET", "/api/v1/capabilities?format=mcp", "", "", nil)
 		tools := mcp["tools"].([]any)
-		require.Len(t, tools, 9)
+		require.Equal(t, e.names(""), names(tools, "name"))
 		first := tools[0].(map[string]any)
-		assert.Equal(t, "projects.create_project", first["name"])
 		for _, k := range []string{"title", "description", "inputSchema", "outputSchema", "annotations", "_meta"} {
 			assert.Contains(t, first, k)
 		}
 		_, openai := e.do(t, "GET", "/api/v1/capabilities?format=openai", "", "", nil)
 		fn := openai["tools"].([]any)[0].(map[string]any)
 		assert.Equal(t, "function", fn["type"])
-		assert.Equal(t, "projects__create_project", fn["function"].(map[string]any)["name"])
+		assert.Equal(t, strings.Replace(e.names("")[0], ".", "__", 1), fn["function"].(map[string]any)["name"])
 		assert.Contains(t, fn["function"], "parameters")
 		_, anthropic := e.do(t, "GET", "/api/v1/capabilities?format=anthropic", "", "", nil)
 		at := anthropic["tools"].([]any)[0].(map[string]any)
-		assert.Equal(t, "projects__create_project", at["name"])
+		assert.Equal(t, strings.Replace(e.names("")[0], ".", "__", 1), at["name"])
 		assert.Contains(t, at, "input_schema")
 
 		_, ro := e.do(t, "GET", "/api/v1/capabilities?format=mcp", e.readA, "", nil)
-		assert.Equal(t, []string{"projects.get_project", "projects.get_task", "projects.list_projects", "projects.list_staff", "projects.list_tasks"},
-			names(ro["tools"].([]any), "name"), "a key narrows the list to its scopes")
+		assert.Equal(t, e.names(capability.ScopeProjectsRead), names(ro["tools"].([]any), "name"), "a key narrows the list to its scopes")
 		res, _ := e.do(t, "GET", "/api/v1/capabilities?format=mcp", "capd_abcdefgh_bad", "", nil)
 		assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "a bad key is refused, not ignored")
 	})
@@ -111,7 +114,7 @@ func TestReadAPI(t *testing.T) {
 		assert.ElementsMatch(t, []string{"query.limit", "query.outcome", "query.offset"}, locs(out))
 	})
 	t.Run("Capability", func(t *testing.T) {
-		res, out := e.do(t, "GET", "/api/v1/capabilities/projects.create_task", "", "", nil)
+		res, out := e.do(t, "GET", "/api/v1/capabilities/projects.create_project", "", "", nil)
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, "0.1.0", out["latest_version"])
 		c := out["capability"].(map[string]any)
@@ -142,7 +145,7 @@ func TestReadAPI(t *testing.T) {
 		_, out = e.do(t, "GET", "/api/v1/conformance/runs?limit=3&offset=3", "", "", nil)
 		assert.Len(t, out["items"], 1)
 		assert.Nil(t, out["next_offset"])
-		_, out = e.do(t, "GET", "/api/v1/conformance/runs?outcome=fail&provider=projectkit:globex&capability=projects.create_task&version=0.1.0", "", "", nil)
+		_, out = e.do(t, "GET", "/api/v1/conformance/runs?outcome=fail&provider=projectkit:globex&capability=projects.create_project&version=0.1.0", "", "", nil)
 		require.Len(t, out["items"], 1)
 		assert.Equal(t, "expected ok", out["items"].([]any)[0].(map[string]any)["message"])
 

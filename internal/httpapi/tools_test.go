@@ -25,7 +25,7 @@ func TestToolAPI(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode, "%v", out)
 		assert.Equal(t, true, out["ok"])
 		assert.Equal(t, "todo", out["status"])
-		assert.Equal(t, "projects.create_task@0.1.0", res.Header.Get("Capd-Capability"))
+		assert.Equal(t, "projects.create_task@0.2.0", res.Header.Get("Capd-Capability"))
 		taskID = out["task_id"].(string)
 	})
 	t.Run("OKPinnedAndFunctionName", func(t *testing.T) {
@@ -34,6 +34,13 @@ func TestToolAPI(t *testing.T) {
 		res, out = e.do(t, "POST", "/api/v1/tools/projects__get_task", e.readA, `{"task_id":"`+taskID+`"}`, nil)
 		require.Equal(t, http.StatusOK, res.StatusCode, "%v", out)
 		assert.Equal(t, "todo", out["task"].(map[string]any)["status"])
+	})
+	t.Run("OKDeprecatedVersionHeader", func(t *testing.T) {
+		res, out := e.do(t, "POST", "/api/v1/tools/projects.create_task@0.1.0", e.fullA, `{"project_id":"`+e.project+`","title":"Old contract"}`, nil)
+		require.Equal(t, http.StatusOK, res.StatusCode, "%v", out)
+		assert.Equal(t, "true", res.Header.Get("Deprecation"))
+		assert.Contains(t, res.Header.Get("Warning"), "projects.create_task@0.2.0")
+		assert.NotContains(t, out, "task", "0.1.0 keeps its published output")
 	})
 	t.Run("Err400MalformedJSON", func(t *testing.T) {
 		res, out := create(`{"project_id": "x", "title": `)
@@ -150,7 +157,7 @@ func TestToolAPI(t *testing.T) {
 	})
 	t.Run("NothingWrittenByRejections", func(t *testing.T) {
 		_, out := e.do(t, "POST", "/api/v1/tools/projects.list_tasks", e.fullA, `{"limit":100}`, nil)
-		assert.Len(t, out["items"], 1, "only the task from OK exists")
+		assert.Len(t, out["items"], 2, "only the tasks from the OK calls exist")
 	})
 }
 

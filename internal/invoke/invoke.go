@@ -76,6 +76,9 @@ func (inv *Invoker) Call(ctx context.Context, p capability.Principal, ref capabi
 }
 
 func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capability.Ref, args json.RawMessage) *Result {
+	if ref.Version == "" {
+		ref.Version = p.Pins[ref.Name] // a key's pin stands in for "latest"
+	}
 	v, err := inv.Registry.Resolve(ref)
 	if err != nil {
 		return inv.reject(nil, capability.AsError(err))

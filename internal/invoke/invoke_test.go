@@ -47,7 +47,7 @@ func TestCallRoundTrip(t *testing.T) {
 	t.Run("OKOneRecordPerCall", func(t *testing.T) {
 		records := e.recorder.all()
 		require.Len(t, records, 3)
-		want := []string{"projects.create_project@0.1.0", "projects.create_task@0.1.0", "projects.get_task@0.1.0"}
+		want := []string{"projects.create_project@0.1.0", "projects.create_task@0.2.0", "projects.get_task@0.1.0"}
 		for i, r := range records {
 			assert.Equal(t, tenantA, r.Tenant)
 			assert.Equal(t, p.KeyPrefix, r.KeyPrefix)

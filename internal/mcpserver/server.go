@@ -21,6 +21,9 @@ import (
 // MetaVersion is the _meta key that carries a capability version.
 const MetaVersion = tooldef.MetaVersion
 
+// MetaDeprecation is the result _meta key of a deprecated version's notice.
+const MetaDeprecation = "capd/deprecation"
+
 // Server is capd's MCP server.
 type Server struct {
 	inv    *invoke.Invoker
@@ -39,6 +42,15 @@ func New(inv *invoke.Invoker, version string) *Server {
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		p, _ := principal(ctx) // no principal: no scopes, no tools
 		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !p.Allows(s.scopes[t.Name]) })
+		// A key that pins a version sees that version's contract under the
+		// same tool name, with the version in _meta.
+		for i, t := range res.Tools {
+			if version, ok := p.Pins[t.Name]; ok {
+				if v, err := inv.Registry.Resolve(capability.Ref{Name: t.Name, Version: version}); err == nil {
+					res.Tools[i] = Tool(v)
+				}
+			}
+		}
 	})
 	s.mcp = server.NewMCPServer("capd", version,
 		server.WithToolCapabilities(true),
@@ -111,8 +123,10 @@ func Result(r *invoke.Result) *mcp.CallToolResult {
 		out.Content = append(out.Content, mcp.NewTextContent(r.Err.Code+": "+r.Err.Message))
 	}
 	if r.Warning != "" {
-		out.Content = append(out.Content, mcp.NewTextContent("warning: "+r.Warning))
-		out.Meta = &mcp.Meta{AdditionalFields: map[string]any{"capd/warning": r.Warning}}
+		// A deprecated version still answers; the notice says what to move
+		// to, in _meta for clients and in the text for the model.
+		out.Content = append(out.Content, mcp.NewTextContent("deprecation notice: "+r.Warning))
+		out.Meta = &mcp.Meta{AdditionalFields: map[string]any{MetaDeprecation: r.Warning}}
 	}
 	out.Content = append(out.Content, mcp.NewTextContent(string(r.JSON)))
 	// structuredContent must satisfy the tool's outputSchema; a rejection

@@ -42,7 +42,7 @@ func TestLoad(t *testing.T) {
 		{name: "ErrMissingAnnotation", edit: func(m map[string]any) { delete(m["annotations"].(map[string]any), "open_world") }, field: "/annotations/open_world"},
 		{name: "ErrEmptyInvariants", edit: func(m map[string]any) { m["invariants"] = []any{} }, field: "/invariants"},
 		{name: "ErrBadSemver", path: "test.thing/1.0.yaml", ver: "1.0", field: "/version"},
-		{name: "ErrSemverWithPrerelease", path: "test.thing/0.1.0-rc1.yaml", ver: "0.1.0-rc1", field: "/version"},
+		{name: "ErrSemverWithBuildMetadata", path: "test.thing/0.1.0+build.7.yaml", ver: "0.1.0+build.7", field: "/version"},
 		{name: "ErrBadScope", edit: func(m map[string]any) { m["scope"] = "projects.admin" }, field: "/scope"},
 		{name: "ErrDeprecatedWithoutReplacement", edit: func(m map[string]any) { m["status"] = "deprecated" }, field: "/replacement"},
 		{name: "ErrRetiredWithoutReplacement", edit: func(m map[string]any) { m["status"] = "retired" }, field: "/replacement"},

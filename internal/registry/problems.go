@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -35,3 +37,5 @@ func (ps Problems) Error() string {
 	}
 	return fmt.Sprintf("%d capability problem(s):\n  %s", len(ps), strings.Join(lines, "\n  "))
 }
+
+func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -174,12 +174,16 @@ func (r *Registry) Resolve(ref capability.Ref) (*Version, error) {
 	return nil, upgradeRequired(versions[len(versions)-1])
 }
 
-// Latest returns the version a bare name resolves to, or nil when every
-// version is retired.
+// Latest returns the version a bare name resolves to: the newest stable
+// release, else the newest deprecated one; never a pre-release. Nil when
+// nothing qualifies (every version retired or pre-release).
 func (r *Registry) Latest(name string) *Version {
 	var deprecated *Version
 	versions := r.byName[name]
 	for i := len(versions) - 1; i >= 0; i-- {
+		if IsPrerelease(versions[i].Manifest.Version) {
+			continue // reached only when pinned
+		}
 		switch versions[i].Manifest.Status {
 		case capability.StatusStable:
 			return versions[i]
@@ -198,4 +202,16 @@ func upgradeRequired(v *Version) error {
 		msg += "; use " + v.Manifest.Replacement + " instead"
 	}
 	return capability.Errorf(capability.CodeUpgradeRequired, "%s", msg)
+}
+
+// BodyLimits returns, per capability name, the largest request body any of
+// its callable versions allows when above the server default.
+func (r *Registry) BodyLimits() map[string]int64 {
+	out := map[string]int64{}
+	for _, v := range r.all {
+		if n := v.Manifest.Limits.MaxInputBytes; n > 0 && v.Manifest.Status != capability.StatusRetired {
+			out[v.Manifest.Name] = max(out[v.Manifest.Name], n)
+		}
+	}
+	return out
 }

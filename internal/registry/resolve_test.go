@@ -36,6 +36,8 @@ func lifecycle(t *testing.T) *registry.Registry {
 		// Only deprecated: a bare name still resolves, to the newest.
 		"test.old/0.1.0.yaml": file(manifest(t, "test.old", "0.1.0", withStatus(capability.StatusDeprecated, "test.thing"))),
 		"test.old/0.2.0.yaml": file(manifest(t, "test.old", "0.2.0", withStatus(capability.StatusDeprecated, "test.thing"))),
+		// A pre-release, newer than every release, is reached only pinned.
+		"test.thing/1.1.0-beta.1.yaml": file(manifest(t, "test.thing", "1.1.0-beta.1")),
 	})
 	require.NoError(t, err)
 	return r
@@ -54,6 +56,14 @@ func TestResolve(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "0.2.0", v.Manifest.Version)
 	})
+	t.Run("OKPrereleaseOnlyPinned", func(t *testing.T) {
+		v, err := resolve(t, "test.thing@1.1.0-beta.1")
+		require.NoError(t, err)
+		assert.Equal(t, "1.1.0-beta.1", v.Manifest.Version)
+		v, err = resolve(t, "test.thing")
+		require.NoError(t, err)
+		assert.Equal(t, "0.2.0", v.Manifest.Version, "a bare name never resolves to a pre-release")
+	})
 	t.Run("OKBareUsesSemverOrder", func(t *testing.T) {
 		v, err := resolve(t, "test.order")
 		require.NoError(t, err)
@@ -64,7 +74,7 @@ func TestResolve(t *testing.T) {
 		for _, v := range r.VersionsOf("test.thing") {
 			got = append(got, v.Manifest.Version)
 		}
-		assert.Equal(t, []string{"0.1.0", "0.2.0", "0.10.0", "1.0.0"}, got)
+		assert.Equal(t, []string{"0.1.0", "0.2.0", "0.10.0", "1.0.0", "1.1.0-beta.1"}, got)
 	})
 	t.Run("OKBareWithOnlyDeprecatedIsLatestDeprecated", func(t *testing.T) {
 		v, err := resolve(t, "test.old")
@@ -113,7 +123,7 @@ func TestParseRef(t *testing.T) {
 	t.Run("OKPinned", func(t *testing.T) {
 		assert.Equal(t, capability.Ref{Name: "projects.create_task", Version: "0.10.2"}, mustParseRef(t, "projects.create_task@0.10.2"))
 	})
-	for _, bad := range []string{"x@latest", "x@^1.0.0", "x@1.0", "x@~1.0.0", "x@1.0.0-rc1", "x@01.0.0", "x@", "", "@1.0.0"} {
+	for _, bad := range []string{"x@latest", "x@^1.0.0", "x@1.0", "x@~1.0.0", "x@1.0.0+build", "x@01.0.0", "x@", "", "@1.0.0"} {
 		t.Run("ErrInvalidInput/"+bad, func(t *testing.T) {
 			_, err := registry.ParseRef(bad)
 			assert.Equal(t, capability.CodeInvalidInput, capability.ErrorCode(err))

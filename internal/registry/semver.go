@@ -2,27 +2,21 @@ package registry
 
 import (
 	"regexp"
-	"strconv"
-	"strings"
+
+	"golang.org/x/mod/semver"
 )
 
-var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
+// semverRE is MAJOR.MINOR.PATCH with an optional pre-release, no build
+// metadata: a pinned reference names exactly one published version.
+var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$`)
 
-// IsSemver reports whether v is an exact major.minor.patch version.
+// IsSemver reports whether v is an exact version (x.y.z or x.y.z-pre).
 func IsSemver(v string) bool { return semverRE.MatchString(v) }
 
-// compareSemver orders two exact versions; both must satisfy IsSemver.
-func compareSemver(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < 3; i++ {
-		x, _ := strconv.Atoi(as[i])
-		y, _ := strconv.Atoi(bs[i])
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
+// IsPrerelease reports whether v carries a pre-release suffix; a bare name
+// never resolves to such a version.
+func IsPrerelease(v string) bool { return semver.Prerelease("v"+v) != "" }
+
+// compareSemver orders two exact versions by semver precedence (a
+// pre-release sorts before its release).
+func compareSemver(a, b string) int { return semver.Compare("v"+a, "v"+b) }
