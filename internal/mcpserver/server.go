@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -24,16 +25,65 @@ const MetaVersion = tooldef.MetaVersion
 // MetaDeprecation is the result _meta key of a deprecated version's notice.
 const MetaDeprecation = "capd/deprecation"
 
-// Server is capd's MCP server.
+// Server is capd's MCP server: either every capability at the version a
+// bare name resolves to (key pins apply), or one capability set with each
+// member fixed at its resolved version.
 type Server struct {
-	inv    *invoke.Invoker
-	mcp    *server.MCPServer
+	inv *invoke.Invoker
+	mcp *server.MCPServer
+
+	mu     sync.RWMutex
 	scopes map[string]capability.Scope // tool name -> scope
+	fixed  map[string]string           // tool name -> version, for a set; nil for the whole registry
 }
 
 // New builds the MCP server for every capability in the invoker's registry.
 func New(inv *invoke.Invoker, version string) *Server {
-	s := &Server{inv: inv, scopes: map[string]capability.Scope{}}
+	s := newServer(inv, version, "capd")
+	var tools []*registry.Version
+	for _, name := range inv.Registry.Names() {
+		if v := inv.Registry.Latest(name); v != nil { // every version retired: nothing to offer
+			tools = append(tools, v)
+		}
+	}
+	s.setTools(tools, false)
+	return s
+}
+
+// NewForSet builds an MCP server that offers exactly tools, each at its
+// version whatever the caller's key pins say: a set decides its versions.
+func NewForSet(inv *invoke.Invoker, version, setName string, tools []*registry.Version) *Server {
+	s := newServer(inv, version, "capd set "+setName)
+	s.setTools(tools, true)
+	return s
+}
+
+// SetTools replaces a set server's tools; connected sessions receive
+// notifications/tools/list_changed.
+func (s *Server) SetTools(tools []*registry.Version) { s.setTools(tools, true) }
+
+func (s *Server) setTools(tools []*registry.Version, fixed bool) {
+	entries := make([]server.ServerTool, 0, len(tools))
+	scopes := map[string]capability.Scope{}
+	var versions map[string]string
+	if fixed {
+		versions = map[string]string{}
+	}
+	for _, v := range tools {
+		entries = append(entries, server.ServerTool{Tool: Tool(v), Handler: s.handle})
+		scopes[v.Manifest.Name] = v.Manifest.Scope
+		if fixed {
+			versions[v.Manifest.Name] = v.Manifest.Version
+		}
+	}
+	s.mu.Lock()
+	s.scopes, s.fixed = scopes, versions
+	s.mu.Unlock()
+	s.mcp.SetTools(entries...)
+}
+
+func newServer(inv *invoke.Invoker, version, name string) *Server {
+	s := &Server{inv: inv}
 	hooks := &server.Hooks{}
 	// tools/list shows only what the caller's scopes allow. Calls are not
 	// filtered the same way on purpose: a call outside the key's scopes
@@ -41,7 +91,12 @@ func New(inv *invoke.Invoker, version string) *Server {
 	// instead of a bare "tool not found".
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		p, _ := principal(ctx) // no principal: no scopes, no tools
+		s.mu.RLock()
+		defer s.mu.RUnlock()
 		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !p.Allows(s.scopes[t.Name]) })
+		if s.fixed != nil {
+			return
+		}
 		// A key that pins a version sees that version's contract under the
 		// same tool name, with the version in _meta.
 		for i, t := range res.Tools {
@@ -52,20 +107,12 @@ func New(inv *invoke.Invoker, version string) *Server {
 			}
 		}
 	})
-	s.mcp = server.NewMCPServer("capd", version,
+	s.mcp = server.NewMCPServer(name, version,
 		server.WithToolCapabilities(true),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
 		server.WithInstructions("capd publishes versioned business capabilities as tools. Read a tool's description for its semantics and when to use it. A rejected call returns isError with {ok:false, error, message, issues}: the message says what to call next, issues name each offending field."),
 	)
-	for _, name := range inv.Registry.Names() {
-		v := inv.Registry.Latest(name)
-		if v == nil {
-			continue // every version retired: nothing to offer
-		}
-		s.scopes[name] = v.Manifest.Scope
-		s.mcp.AddTool(Tool(v), s.handle)
-	}
 	return s
 }
 
@@ -91,7 +138,12 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		return Result(&invoke.Result{Err: e, JSON: mustJSON(e)}), nil
 	}
 	ref := capability.Ref{Name: req.Params.Name}
-	if req.Params.Meta != nil {
+	s.mu.RLock()
+	fixed, inSet := s.fixed[ref.Name]
+	s.mu.RUnlock()
+	if inSet {
+		ref.Version = fixed
+	} else if req.Params.Meta != nil {
 		if v, ok := req.Params.Meta.AdditionalFields[MetaVersion].(string); ok {
 			ref.Version = v
 		}

@@ -48,7 +48,9 @@ func Load(capabilities, schemas fs.FS) (*Registry, error) {
 	// which the conformance package loads.
 	var files []string
 	for _, f := range all {
-		if !strings.HasSuffix(f, CasesSuffix) {
+		// sets/ holds the built-in capability sets, which the sets
+		// package loads.
+		if !strings.HasSuffix(f, CasesSuffix) && !strings.HasPrefix(f, "sets/") {
 			files = append(files, f)
 		}
 	}
