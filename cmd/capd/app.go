@@ -11,8 +11,10 @@ import (
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
+	"github.com/capd-dev/capd/internal/mcpserver"
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -45,6 +47,8 @@ type app struct {
 	db       *sqlite.DB
 	reg      *registry.Registry
 	inv      *invoke.Invoker
+	sets     *sets.Service
+	setHub   *mcpserver.SetHub
 	recorder *invoke.BatchRecorder
 	logger   *slog.Logger
 }
@@ -64,10 +68,17 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	builtIn, err := sets.LoadBuiltIn(capabilities.FS, reg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	rec := invoke.NewBatchRecorder(db.Control(), logger)
+	inv := &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger}
+	hub := mcpserver.NewSetHub(inv, version)
 	return &app{
-		db: db, reg: reg, recorder: rec, logger: logger,
-		inv: &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger},
+		db: db, reg: reg, recorder: rec, logger: logger, inv: inv, setHub: hub,
+		sets: &sets.Service{Store: db.Control(), Registry: reg, BuiltIn: builtIn, Changed: hub.Changed},
 	}, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/conformance"
+	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/catalog"
 	"github.com/capd-dev/capd/internal/demo"
 	"github.com/capd-dev/capd/internal/httpapi"
@@ -89,9 +90,23 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
 		BodyLimits: a.reg.BodyLimits(), RateLimit: o.rateLimit, RateBurst: o.rateBurst, Logger: a.logger}
-	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
+	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Sets: a.sets, Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))
+	mux.Handle("/mcp/sets/{name}", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := capability.PrincipalFrom(r.Context())
+		set, err := a.sets.Find(r.Context(), p.Tenant, r.PathValue("name"))
+		if err != nil {
+			if capability.ErrorCode(err) == capability.CodeNotFound {
+				httpapi.WriteError(w, http.StatusNotFound, "not_found", capability.AsError(err).Message)
+				return
+			}
+			a.logger.Error("find set", "err", err)
+			httpapi.WriteError(w, http.StatusInternalServerError, "internal_error", "the server could not load the set; retry later")
+			return
+		}
+		a.setHub.Handler(set).ServeHTTP(w, r)
+	})))
 	mux.Handle("/api/", api.Handler())
 	assets := catalog.Assets
 	if o.catalogDir != "" {

@@ -13,7 +13,7 @@ import (
 )
 
 func newStdioCmd(data func() string) *cobra.Command {
-	var tenant string
+	var tenant, setName string
 	cmd := &cobra.Command{
 		Use:   "stdio [--tenant SLUG]",
 		Short: "Serve MCP over stdin/stdout for desktop clients (key from CAPD_API_KEY)",
@@ -31,7 +31,19 @@ func newStdioCmd(data func() string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = mcpserver.New(a.inv, version).ServeStdio(ctx, principal, cmd.InOrStdin(), cmd.OutOrStdout())
+			srv := mcpserver.New(a.inv, version)
+			if setName != "" {
+				p, err := principal(ctx)
+				if err != nil {
+					return err
+				}
+				set, err := a.sets.Find(ctx, p.Tenant, setName)
+				if err != nil {
+					return err
+				}
+				srv = a.setHub.Server(set)
+			}
+			err = srv.ServeStdio(ctx, principal, cmd.InOrStdin(), cmd.OutOrStdout())
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}
@@ -39,6 +51,7 @@ func newStdioCmd(data func() string) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "grant full access to this tenant (local use, instead of CAPD_API_KEY)")
+	cmd.Flags().StringVar(&setName, "set", "", "serve only this capability set's members, at their resolved versions")
 	return cmd
 }
 

@@ -153,6 +153,8 @@ type CallRecord struct {
 // ControlStore holds what is shared across tenants: the tenant list, hashed
 // API keys and the call log. It never holds tenant data.
 type ControlStore interface {
+	SetStore
+
 	CreateTenant(ctx context.Context, t *Tenant) error // CodeAlreadyExists on a duplicate slug
 	FindTenant(ctx context.Context, slug string) (*Tenant, error)
 	ListTenants(ctx context.Context) ([]*Tenant, error)

@@ -11,6 +11,7 @@ import (
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
 )
 
 // API serves /api/v1/.
@@ -18,6 +19,7 @@ type API struct {
 	Registry *registry.Registry
 	Invoker  *invoke.Invoker
 	Control  capability.ControlStore
+	Sets     *sets.Service // nil: no capability-set endpoints
 	Guard    *Guard
 	// CatalogAuth makes the read endpoints require a key, as the catalog
 	// pages do under --catalog-auth; otherwise they are public (they show
@@ -42,6 +44,10 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/conformance/runs", read(endpoint(get, a.listRuns)))
 	mux.Handle("/api/v1/conformance/runs/{id}", read(endpoint(get, a.getRun)))
 	mux.Handle("/api/v1/providers", read(endpoint(get, a.listProviders)))
+	if a.Sets != nil {
+		mux.Handle("/api/v1/org/{org}/capability-sets", a.Guard.Wrap(endpoint([]string{http.MethodGet, http.MethodHead, http.MethodPost}, a.setsCollection)))
+		mux.Handle("/api/v1/org/{org}/capability-sets/{name}", a.Guard.Wrap(endpoint([]string{http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodDelete}, a.setsItem)))
+	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", "no API endpoint at "+r.URL.Path+"; see the README for the endpoints under /api/v1")
 	})

@@ -12,8 +12,8 @@ import (
 
 var _ capability.ControlStore = (*Control)(nil)
 
-// Control is the control database: tenants, API keys and the call log. It
-// implements capability.ControlStore.
+// Control is the control database: tenants, API keys, the call log and
+// capability sets. It implements capability.ControlStore.
 //
 // Reads go to the reader pool and are never cached, so a tenant or key that
 // another process (the CLI) creates or revokes takes effect on the next
