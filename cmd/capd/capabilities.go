@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"text/tabwriter"
@@ -13,6 +14,8 @@ import (
 	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
+	"github.com/capd-dev/capd/internal/tooldef"
 	"github.com/capd-dev/capd/schemas"
 )
 
@@ -33,7 +36,10 @@ func newCapabilitiesCmd() *cobra.Command {
 				m := v.Manifest
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Version, m.Scope, m.Status, v.Provider, m.Summary)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return printBudgets(cmd.OutOrStdout(), reg)
 		},
 	}
 	show := &cobra.Command{
@@ -122,4 +128,30 @@ func checkLock(manifests fs.FS, reg *registry.Registry) ([]*registry.Version, er
 		return nil, problems
 	}
 	return unlocked, nil
+}
+
+// printBudgets prints how much context an agent's tools/list costs: for
+// the whole catalog and for each built-in set.
+func printBudgets(out io.Writer, reg *registry.Registry) error {
+	builtIn, err := sets.LoadBuiltIn(capabilities.FS, reg)
+	if err != nil {
+		return err
+	}
+	var all []*registry.Version
+	for _, name := range reg.Names() {
+		if v := reg.Latest(name); v != nil {
+			all = append(all, v)
+		}
+	}
+	fmt.Fprintf(out, "\nContext budget of tools/list (%d bytes per token):\n", tooldef.BytesPerToken)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  SERVED\tTOOLS\tBYTES\t~TOKENS")
+	row := func(label string, b tooldef.Budget) {
+		fmt.Fprintf(w, "  %s\t%d\t%d\t%d\n", label, b.Tools, b.Bytes, b.Tokens)
+	}
+	row("/mcp (whole catalog)", tooldef.ListBudget(all))
+	for _, set := range builtIn {
+		row("/mcp/sets/"+set.Name, tooldef.ListBudget(sets.Tools(sets.Resolve(reg, set, nil))))
+	}
+	return w.Flush()
 }

@@ -123,7 +123,7 @@ func (s *Server) MCP() *server.MCPServer { return s.mcp }
 func Tool(v *registry.Version) mcp.Tool {
 	m := v.Manifest
 	t := mcp.NewToolWithRawSchema(m.Name, tooldef.Description(m), v.InputJSON)
-	t.RawOutputSchema = v.OutputJSON
+	t.RawOutputSchema = v.OutputCompact
 	t.Title = m.Title
 	ro, de, id, ow := m.Annotations.ReadOnly, m.Annotations.Destructive, m.Annotations.Idempotent, m.Annotations.OpenWorld
 	t.Annotations = mcp.ToolAnnotation{Title: m.Title, ReadOnlyHint: &ro, DestructiveHint: &de, IdempotentHint: &id, OpenWorldHint: &ow}

@@ -159,6 +159,8 @@ func loadOne(fsys fs.FS, file string, compiler *schema.Compiler, meta *schema.Sc
 	}
 	if v.OutputJSON, err = compiler.Bundle(v.Output.Doc()); err != nil {
 		ps = append(ps, Problem{File: shown, Field: "/output_schema", Message: err.Error()})
+	} else if v.OutputCompact, err = schema.StripAnnotations(v.OutputJSON); err != nil {
+		ps = append(ps, Problem{File: shown, Field: "/output_schema", Message: err.Error()})
 	}
 	ps = append(ps, checkErrors(v)...)
 	ps = append(ps, checkExamples(v)...)

@@ -19,6 +19,9 @@ type Version struct {
 	Output     *schema.Schema
 	InputJSON  json.RawMessage // Input with shared refs inlined
 	OutputJSON json.RawMessage // Output with shared refs inlined
+	// OutputCompact is OutputJSON without annotation keywords: what MCP
+	// clients get, since it validates the same and costs less context.
+	OutputCompact json.RawMessage
 	Provider   string
 	Handler    capability.Handler
 }

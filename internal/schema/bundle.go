@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -90,4 +91,51 @@ func bundle(doc any, shared map[string]any) (json.RawMessage, error) {
 		m["$defs"] = existing
 	}
 	return json.Marshal(root)
+}
+
+// annotationKeywords say nothing about validity: tools/list can leave them
+// out of output schemas, which the model reads far less than input
+// schemas, to spare an agent's context.
+var annotationKeywords = []string{"description", "title", "examples", "$comment"}
+
+// StripAnnotations returns the schema without annotation keywords. It
+// validates exactly the same instances. A property that happens to be
+// named "description" or "title" is kept: only keywords of a schema object
+// are removed, never keys of a properties map.
+func StripAnnotations(raw json.RawMessage) (json.RawMessage, error) {
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	return json.Marshal(strip(doc, false))
+}
+
+// strip walks a schema; inMap is true for maps whose keys are names
+// (properties, $defs, patternProperties, dependentSchemas).
+func strip(v any, inMap bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, child := range t {
+			if !inMap && slices.Contains(annotationKeywords, k) {
+				continue
+			}
+			switch k {
+			case "properties", "$defs", "patternProperties", "dependentSchemas":
+				if !inMap {
+					out[k] = strip(child, true)
+					continue
+				}
+			}
+			out[k] = strip(child, false)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, child := range t {
+			out[i] = strip(child, false)
+		}
+		return out
+	}
+	return v
 }

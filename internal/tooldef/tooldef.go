@@ -72,7 +72,7 @@ func Render(v *registry.Version, format string) (any, error) {
 			"title":        m.Title,
 			"description":  Description(m),
 			"inputSchema":  json.RawMessage(v.InputJSON),
-			"outputSchema": json.RawMessage(v.OutputJSON),
+			"outputSchema": json.RawMessage(v.OutputCompact),
 			"annotations": map[string]any{
 				"title": m.Title, "readOnlyHint": m.Annotations.ReadOnly, "destructiveHint": m.Annotations.Destructive,
 				"idempotentHint": m.Annotations.Idempotent, "openWorldHint": m.Annotations.OpenWorld,
@@ -96,4 +96,26 @@ func Render(v *registry.Version, format string) (any, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown tool format %q; use mcp, openai or anthropic", format)
+}
+
+// BytesPerToken is the rough size of a model token used for context
+// budgets: four bytes of JSON per token.
+const BytesPerToken = 4
+
+// Budget is the size of a tools/list answer an agent's context must hold.
+type Budget struct {
+	Tools  int
+	Bytes  int
+	Tokens int // estimated: Bytes / BytesPerToken, rounded up
+}
+
+// ListBudget measures the MCP tools/list answer ({"tools": [...]}) for vs.
+func ListBudget(vs []*registry.Version) Budget {
+	tools := make([]any, 0, len(vs))
+	for _, v := range vs {
+		t, _ := Render(v, FormatMCP)
+		tools = append(tools, t)
+	}
+	b, _ := json.Marshal(map[string]any{"tools": tools})
+	return Budget{Tools: len(vs), Bytes: len(b), Tokens: (len(b) + BytesPerToken - 1) / BytesPerToken}
 }
