@@ -22,8 +22,8 @@ type Version struct {
 	// OutputCompact is OutputJSON without annotation keywords: what MCP
 	// clients get, since it validates the same and costs less context.
 	OutputCompact json.RawMessage
-	Provider   string
-	Handler    capability.Handler
+	Provider      string
+	Handler       capability.Handler
 }
 
 // ErrorCodes returns the codes the output schema's "error" property allows,
