@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
 	"github.com/capd-dev/capd/schemas"
 )
 
@@ -25,6 +28,7 @@ func usageError(format string, args ...any) error {
 type conformanceOptions struct {
 	tenant, format, out   string
 	url, apiKey, provider string
+	set                   string
 	filter                conformance.Filter
 	noRecord              bool
 }
@@ -51,6 +55,7 @@ func newConformanceCmd(data func() string) *cobra.Command {
 	f.StringVar(&o.filter.Capability, "capability", "", "only this capability, NAME or NAME@VERSION")
 	f.StringVar(&o.filter.Case, "case", "", "only the case with this id")
 	f.StringVar(&o.filter.Kind, "kind", "", "only happy, rejection or generated cases")
+	f.StringVar(&o.set, "set", "", "only the cases of this capability set's resolvable members, at their resolved versions (the tenant's view of the set with --tenant, else a built-in set)")
 	f.StringVar(&o.format, "format", "table", "output: table, json or junit")
 	f.StringVar(&o.out, "out", "", "write the output to this file instead of stdout")
 	f.StringVar(&o.url, "url", "", "run against a remote MCP server (streamable HTTP) instead of local tenants")
@@ -94,6 +99,20 @@ func runConformance(ctx context.Context, dataDir string, o conformanceOptions, s
 		}
 	}
 	cases := suite.Select(o.filter)
+	if o.set != "" {
+		set, err := findConformanceSet(ctx, a, o.set, o.tenant)
+		if err != nil {
+			return err
+		}
+		versions, unresolved := resolveSetVersions(a.reg, set, o.tenant)
+		if len(versions) == 0 {
+			if len(unresolved) == 0 {
+				return usageError("--set %s has no members, so there is nothing to run", o.set)
+			}
+			return usageError("--set %s: no member resolves, so there is nothing to run (%s)", o.set, strings.Join(unresolved, ", "))
+		}
+		cases = slices.DeleteFunc(cases, func(c *conformance.Case) bool { return !versions[c.Version] })
+	}
 	if len(cases) == 0 {
 		return usageError("no case matches the filters")
 	}
@@ -182,4 +201,45 @@ func conformanceTenants(ctx context.Context, a *app, only string) ([]string, err
 		slugs[i] = t.Slug
 	}
 	return slugs, nil
+}
+
+// resolveSetVersions returns the capability versions set resolves to for
+// tenant ("" for no tenant: no scope check), and the members that do not
+// resolve, as "ref (reason)".
+func resolveSetVersions(reg *registry.Registry, set *capability.CapabilitySet, tenant string) (map[*registry.Version]bool, []string) {
+	var p *capability.Principal
+	if tenant != "" {
+		p = cliPrincipal(tenant)
+	}
+	versions := map[*registry.Version]bool{}
+	var unresolved []string
+	for _, r := range sets.Resolve(reg, set, p) {
+		if r.Version == nil {
+			unresolved = append(unresolved, fmt.Sprintf("%s (%s)", r.Member.Ref(), r.Reason))
+			continue
+		}
+		versions[r.Version] = true
+	}
+	return versions, unresolved
+}
+
+// findConformanceSet finds the set conformance run --set names: the
+// tenant's view when tenant is given, else a built-in set.
+func findConformanceSet(ctx context.Context, a *app, name, tenant string) (*capability.CapabilitySet, error) {
+	if tenant != "" {
+		if _, err := conformanceTenants(ctx, a, tenant); err != nil {
+			return nil, err
+		}
+		set, err := a.sets.Find(ctx, tenant, name)
+		if capability.ErrorCode(err) == capability.CodeNotFound {
+			return nil, usageError("--set: %v (capd sets list --tenant %s lists the sets tenant %s can use)", err, tenant, tenant)
+		}
+		return set, err
+	}
+	for _, b := range a.sets.BuiltIn {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	return nil, usageError("--set: no built-in set %q; give --tenant to use a tenant's set (capd sets list --tenant SLUG)", name)
 }

@@ -8,57 +8,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/sets"
 )
 
-// memberJSON is a set member as reads return it: resolved for the caller,
-// or with the reason it does not resolve.
-type memberJSON struct {
-	Name               string `json:"name"`
-	Version            string `json:"version,omitempty"`
-	Notes              string `json:"notes,omitempty"`
-	ResolvedVersion    string `json:"resolved_version,omitempty"`
-	UnresolvableReason string `json:"unresolvable_reason,omitempty"`
-}
-
-// setJSON is the full detail of a set.
-type setJSON struct {
-	Name              string       `json:"name"`
-	Description       string       `json:"description"`
-	IsPublic          bool         `json:"is_public"`
-	BuiltIn           bool         `json:"built_in"`
-	Owner             string       `json:"owner"`
-	Source            string       `json:"source"`
-	Tags              []string     `json:"tags"`
-	Members           []memberJSON `json:"members"`
-	UnresolvableCount int          `json:"unresolvable_count"`
-	CreatedBy         string       `json:"created_by"`
-	CreatedAt         *time.Time   `json:"created_at"`
-	UpdatedAt         *time.Time   `json:"updated_at"`
-}
-
-func (a *API) setView(set *capability.CapabilitySet, p capability.Principal) setJSON {
-	rs := sets.Resolve(a.Registry, set, &p)
-	out := setJSON{Name: set.Name, Description: set.Description, IsPublic: set.IsPublic, BuiltIn: set.BuiltIn(), Owner: set.Owner,
-		Source: set.Source, Tags: set.Tags, Members: []memberJSON{}, UnresolvableCount: sets.Unresolvable(rs), CreatedBy: set.CreatedBy}
-	if out.Tags == nil {
-		out.Tags = []string{}
-	}
-	if !set.CreatedAt.IsZero() {
-		c, u := set.CreatedAt.UTC(), set.UpdatedAt.UTC()
-		out.CreatedAt, out.UpdatedAt = &c, &u
-	}
-	for _, r := range rs {
-		m := memberJSON{Name: r.Member.Name, Version: r.Member.Version, Notes: r.Member.Notes, UnresolvableReason: r.Reason}
-		if r.Version != nil {
-			m.ResolvedVersion = r.Version.Manifest.Version
-		}
-		out.Members = append(out.Members, m)
-	}
-	return out
+func (a *API) setView(set *capability.CapabilitySet, p capability.Principal) sets.View {
+	return sets.NewView(a.Registry, set, &p)
 }
 
 // setsOrg checks that {org} is the key's tenant; any other org answers
@@ -124,7 +80,7 @@ func (a *API) setsCollection(w http.ResponseWriter, r *http.Request) {
 		n := offset + limit
 		next = &n
 	}
-	items := make([]setJSON, 0, len(list))
+	items := make([]sets.View, 0, len(list))
 	for _, s := range list {
 		items = append(items, a.setView(s, p))
 	}
