@@ -112,7 +112,7 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	if o.catalogDir != "" {
 		assets = os.DirFS(o.catalogDir)
 	}
-	pages, err := catalog.New(a.reg, a.db.Control(), assets, a.logger)
+	pages, err := catalog.New(a.reg, a.db.Control(), a.sets, assets, a.logger)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,8 @@ type overflow struct {
 
 // TestCatalogInBrowser drives the system Chromium through the catalog: the
 // instant filter and the server-side search, the capability page, and every
-// page at a phone and a laptop width without horizontal overflow.
+// page (the set pages included) at a phone and a laptop width without
+// horizontal overflow.
 func TestCatalogInBrowser(t *testing.T) {
 	execPath := findBrowser(t)
 	f := newFixture(t)
@@ -146,6 +147,9 @@ func TestCatalogInBrowser(t *testing.T) {
 			{"providers", "/providers"},
 			{"run", "/runs/" + newRun},
 			{"compare", "/capabilities/projects.create_task/diff/0.1.0/0.2.0"},
+			{"sets", "/sets"},
+			{"set", "/sets/projects-agent"},
+			{"set-unresolvable", "/sets/" + typoSet},
 		}
 		for _, vp := range []struct {
 			name          string

@@ -37,6 +37,8 @@ type capabilityView struct {
 	Examples       []exampleView
 	Versions       []versionRow     // newest first
 	Comparisons    []comparisonView // each version against the one before, newest first
+	ShowSets       bool             // the catalog has set pages
+	InSets         []containingSet  // public sets listing this capability
 	Badge          conformance.Badge
 	Providers      []providerState
 	Runs           []resultRow
@@ -218,6 +220,12 @@ func (s *server) capabilityData(r *http.Request, v *registry.Version) (*capabili
 	}
 
 	ctx := r.Context()
+	if s.sets != nil {
+		data.ShowSets = true
+		if data.InSets, err = s.containingSets(ctx, m.Name); err != nil {
+			return nil, err
+		}
+	}
 	latest, err := s.control.LatestConformance(ctx, capability.ConformanceFilter{Capability: m.Name, Version: m.Version})
 	if err != nil {
 		return nil, err

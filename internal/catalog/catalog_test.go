@@ -120,7 +120,7 @@ func TestCapabilityPage(t *testing.T) {
 				got = append(got, h[1])
 			}
 			assert.Equal(t, []string{"Semantics", "Invariants", "When to use", "Input schema", "Output schema",
-				"Errors", "Examples", "Versions", "Recent conformance runs"}, got)
+				"Errors", "Examples", "Versions", "In public sets", "Recent conformance runs"}, got)
 
 			assert.Contains(t, body, "Creates a Task row under the given <code>project_id</code> in status <code>todo</code>.")
 			assert.Contains(t, body, "<li><code>project_id</code> must exist on the tenant.</li>")
@@ -340,7 +340,7 @@ func (failingControl) ListConformance(context.Context, capability.ConformanceFil
 func TestServerError(t *testing.T) {
 	f := newFixture(t)
 	var logs strings.Builder
-	h, err := catalog.New(f.reg, failingControl{f.control}, catalog.Assets, slog.New(slog.NewTextHandler(&logs, nil)))
+	h, err := catalog.New(f.reg, failingControl{f.control}, f.sets, catalog.Assets, slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, err)
 	for _, path := range []string{"/", "/capabilities/projects.create_task", "/providers", "/runs/" + newRun} {
 		res, body := get(t, h, http.MethodGet, path)
@@ -356,7 +356,7 @@ func TestServerError(t *testing.T) {
 // the files on disk.
 func TestAssetsFromDisk(t *testing.T) {
 	f := newFixture(t)
-	h, err := catalog.New(f.reg, f.control, os.DirFS("assets"), nil)
+	h, err := catalog.New(f.reg, f.control, f.sets, os.DirFS("assets"), nil)
 	require.NoError(t, err)
 	assert.Contains(t, page(t, h, "/capabilities/projects.create_task"), "Recent conformance runs")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/capd-dev/capd/internal/catalog"
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -45,14 +46,27 @@ var fixtureCases = []struct{ id, kind string }{
 	{"gen.missing_required.title", "generated"},
 }
 
+// The fixture's stored sets, all of tenant acme: two public ones (one with
+// a misspelled member and a pin to a version that does not exist) and a
+// private one the catalog must never show.
+const (
+	storedTenant  = "acme"
+	triageSet     = "acme-triage"
+	typoSet       = "acme-typos"
+	privateSet    = "acme-secret-plans"
+	privateMember = "projects.cancel_task" // in no public set
+)
+
 type fixture struct {
 	handler http.Handler
 	reg     *registry.Registry
 	control capability.ControlStore
+	sets    *sets.Service
 }
 
 // newFixture builds the catalog over the real manifests, bound to
-// projectkit, and a real control database holding two recorded runs.
+// projectkit, and a real control database holding two recorded runs and
+// acme's stored sets.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -89,7 +103,22 @@ func newFixture(t *testing.T) *fixture {
 		require.NoError(t, control.RecordConformance(ctx, results))
 	}
 
-	return &fixture{handler: newCatalog(t, reg, control), reg: reg, control: control}
+	require.NoError(t, control.CreateTenant(ctx, &capability.Tenant{Slug: storedTenant}))
+	for _, set := range []*capability.CapabilitySet{
+		{Name: triageSet, Description: "Look at tasks and move them along.", IsPublic: true, Source: "acme runbook", Tags: []string{"triage"},
+			Members: []capability.SetMember{{Name: "projects.list_tasks"}, {Name: "projects.get_task", Version: "0.1.0"}, {Name: "projects.transition_task", Notes: "only to done"}}},
+		{Name: typoSet, Description: "A set whose author cannot spell.", IsPublic: true,
+			Members: []capability.SetMember{{Name: "projects.list_task"}, {Name: "projects.get_task", Version: "9.9.9"}, {Name: "projects.get_project"}}},
+		{Name: privateSet, Description: "Nobody outside acme may see this.", IsPublic: false,
+			Members: []capability.SetMember{{Name: privateMember}}},
+	} {
+		set.Owner, set.CreatedBy = storedTenant, "cli"
+		require.NoError(t, control.CreateSet(ctx, set))
+	}
+
+	f := &fixture{reg: reg, control: control, sets: newSets(t, reg, control)}
+	f.handler = newCatalogWithSets(t, reg, control, f.sets)
+	return f
 }
 
 // newEmptyFixture is the catalog before any conformance run.
@@ -110,9 +139,23 @@ func newStores(t *testing.T) (*registry.Registry, capability.ControlStore) {
 	return reg, db.Control()
 }
 
+// newSets is the set service over reg's built-in sets and control's
+// stored ones.
+func newSets(t *testing.T, reg *registry.Registry, control capability.ControlStore) *sets.Service {
+	t.Helper()
+	builtIn, err := sets.LoadBuiltIn(capabilities.FS, reg)
+	require.NoError(t, err)
+	return &sets.Service{Store: control, Registry: reg, BuiltIn: builtIn}
+}
+
 func newCatalog(t *testing.T, reg *registry.Registry, control capability.ControlStore) http.Handler {
 	t.Helper()
-	h, err := catalog.New(reg, control, catalog.Assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return newCatalogWithSets(t, reg, control, newSets(t, reg, control))
+}
+
+func newCatalogWithSets(t *testing.T, reg *registry.Registry, control capability.ControlStore, s *sets.Service) http.Handler {
+	t.Helper()
+	h, err := catalog.New(reg, control, s, catalog.Assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	return h
 }

@@ -16,8 +16,9 @@ import (
 type indexView struct {
 	Query  string
 	Groups []capabilityGroup
-	Total  int // capabilities in the catalog
-	Shown  int // capabilities matching Query
+	Total  int    // capabilities in the catalog
+	Shown  int    // capabilities matching Query
+	Budget budget // tools/list of the whole catalog
 }
 
 // capabilityGroup is the capabilities of one scope.
@@ -48,7 +49,7 @@ func (s *server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	cells := conformance.Cells(latest)
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	data := indexView{Query: q}
+	data := indexView{Query: q, Budget: s.budget}
 	groups := map[capability.Scope]*capabilityGroup{}
 	for _, name := range s.reg.Names() {
 		v := s.current(name)

@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"net/http"
 	"time"
+
+	"github.com/capd-dev/capd/internal/tooldef"
 )
 
 // pageNames are the templates under assets/templates besides base.html; each
 // defines "title" and "content" for the base layout.
-var pageNames = []string{"index", "capability", "compare", "schema", "schemas", "providers", "run", "error"}
+var pageNames = []string{"index", "capability", "compare", "schema", "schemas", "providers", "run", "sets", "set", "error"}
 
 // pages holds one template set per page: the base layout plus that page.
 type pages struct {
@@ -23,6 +25,7 @@ type pages struct {
 type view struct {
 	Title   string // the page's subject; the layout appends " · capd"
 	Section string // which top-level navigation item is current
+	Sets    bool   // the catalog has set pages to link to; render sets it
 	Data    any
 }
 
@@ -34,6 +37,9 @@ func parsePages(assets fs.FS, static *staticFiles) (*pages, error) {
 		"full":   formatFull,
 		"ms":     func(d time.Duration) int64 { return d.Milliseconds() },
 		"dur":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+		"num":    formatCount,
+		// bytesPerToken is the rate budgets estimate tokens at.
+		"bytesPerToken": func() int { return tooldef.BytesPerToken },
 	}
 	base, err := template.New("base.html").Funcs(funcs).ParseFS(assets, "templates/base.html")
 	if err != nil {
@@ -57,6 +63,7 @@ func parsePages(assets fs.FS, static *staticFiles) (*pages, error) {
 // clean 500 instead of half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	var buf bytes.Buffer
+	v.Sets = s.sets != nil
 	t, ok := s.pages.byName[page]
 	if !ok {
 		s.serverError(w, r, fmt.Errorf("catalog: no page template %q", page))

@@ -42,7 +42,7 @@ func lifecycleCatalog(t *testing.T) *fixture {
 	db, err := sqlite.Open(t.Context(), sqlite.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	h, err := catalog.New(reg, db.Control(), catalog.Assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := catalog.New(reg, db.Control(), nil, catalog.Assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	return &fixture{handler: h, reg: reg, control: db.Control()}
 }
