@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -68,6 +69,14 @@ func endpoint(methods []string, h http.HandlerFunc) http.Handler {
 			WriteError(w, http.StatusNotAcceptable, "not_acceptable", "this endpoint answers only application/json, which the Accept header excludes")
 			return
 		}
+		// A bug in a handler answers 500 in the envelope instead of
+		// dropping the connection; the stack goes to the log.
+		defer func() {
+			if p := recover(); p != nil {
+				slog.Error("http api panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				WriteError(w, http.StatusInternalServerError, "internal_error", "the server failed to answer; it was logged. Retry later")
+			}
+		}()
 		h(w, r)
 	})
 }

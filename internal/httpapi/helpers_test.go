@@ -23,6 +23,7 @@ import (
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/schema"
+	"github.com/capd-dev/capd/internal/sets"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -94,7 +95,8 @@ func newEnv(t *testing.T, opts ...func(*httpapi.API)) *env {
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &httpapi.Guard{Keys: db.Control(), Logger: logger}
-	api := &httpapi.API{Registry: reg, Invoker: &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Logger: logger}, Control: db.Control(), Guard: g, Logger: logger}
+	api := &httpapi.API{Registry: reg, Invoker: &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Logger: logger}, Control: db.Control(), Guard: g, Logger: logger,
+		Sets: &sets.Service{Store: db.Control(), Registry: reg}}
 	for _, o := range opts {
 		o(api)
 	}

@@ -113,11 +113,12 @@ func decodeSetBody(w http.ResponseWriter, r *http.Request) (*setBody, []FieldErr
 	dec := json.NewDecoder(&raw)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		field := "body"
+		fe := FieldError{Loc: []string{"body"}, Msg: err.Error(), Type: "type"}
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return nil, []FieldError{{Loc: []string{"body", strings.Trim(f, `"`)}, Msg: "is not a field of a capability set (name, description, is_public, members, source, tags)", Type: "additionalProperties"}}, true
+			fe = FieldError{Loc: []string{"body", strings.Trim(f, `"`)}, Msg: "is not a field of a capability set (name, description, is_public, members, source, tags)", Type: "additionalProperties"}
 		}
-		return nil, []FieldError{{Loc: []string{field}, Msg: err.Error(), Type: "type"}}, true
+		writeEnvelope(w, Envelope{Code: http.StatusUnprocessableEntity, Type: "validation_error", Detail: "the capability set is not valid; see errors", Errors: []FieldError{fe}})
+		return nil, nil, false
 	}
 	var bad []FieldError
 	if b.Description != nil && len(*b.Description) > 2000 {
