@@ -144,3 +144,17 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestStdioSet serves one built-in set over stdio: exactly its members.
+func TestStdioSet(t *testing.T) {
+	f := newFixture(t)
+	c, err := client.NewStdioMCPClient(capdBinary, environWithout("CAPD_API_KEY"), "stdio", "--data", f.data, "--tenant", f.tenantA, "--set", "projects-readonly")
+	require.NoError(t, err)
+	initialize(t, c)
+	got := toolVersions(t, c)
+	assert.Len(t, got, 10)
+	assert.Contains(t, got, "projects.get_task_run")
+	assert.NotContains(t, got, "projects.create_task")
+	_, out := call(t, c, "projects.list_projects", map[string]any{})
+	assert.NotEmpty(t, out["items"])
+}
