@@ -2,7 +2,6 @@ package projectkit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,13 +91,12 @@ func addTaskAction(ctx context.Context, c *capability.Call) (map[string]any, err
 }
 
 func updateTaskAction(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	// Raw fields tell an absent field (leave as is) from null (clear it).
-	var in map[string]json.RawMessage
-	if err := decode(c, &in); err != nil {
+	in, err := decodePatch(c)
+	if err != nil {
 		return nil, err
 	}
-	var id string
-	if err := json.Unmarshal(in["action_id"], &id); err != nil {
+	id, err := in.id("action_id")
+	if err != nil {
 		return nil, err
 	}
 	a, err := findAction(ctx, c.Tx, id)
@@ -109,37 +107,12 @@ func updateTaskAction(ctx context.Context, c *capability.Call) (map[string]any, 
 		return nil, err
 	}
 	before := *a
-	str := func(name string) (string, bool) {
-		raw, ok := in[name]
-		if !ok {
-			return "", false
-		}
-		var s *string
-		_ = json.Unmarshal(raw, &s) // validated: a string or null
-		if s == nil {
-			return "", true
-		}
-		return *s, true
+	if err := in.title(&a.Title); err != nil {
+		return nil, err
 	}
-	if v, ok := str("title"); ok {
-		if strings.TrimSpace(v) == "" {
-			return nil, blankTitle()
-		}
-		a.Title = v
-	}
-	if v, ok := str("notes"); ok {
-		a.Notes = v
-	}
-	if v, ok := str("state"); ok {
-		a.State = v
-	}
-	if v, ok := str("assignee_id"); ok {
-		if v != "" {
-			if err := checkAssignee(ctx, c.Tx, v); err != nil {
-				return nil, err
-			}
-		}
-		a.AssigneeID = v
+	in.apply(map[string]*string{"notes": &a.Notes, "state": &a.State})
+	if err := in.assignee(ctx, c.Tx, &a.AssigneeID); err != nil {
+		return nil, err
 	}
 	// Only a real change moves updated_at and writes, so repeating an
 	// update is a true no-op, as the contract's idempotency promises.

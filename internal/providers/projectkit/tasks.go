@@ -2,7 +2,6 @@ package projectkit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -112,13 +111,12 @@ func getTask(ctx context.Context, c *capability.Call) (map[string]any, error) {
 }
 
 func updateTask(ctx context.Context, c *capability.Call) (map[string]any, error) {
-	// Raw fields tell an absent field (leave as is) from null (clear it).
-	var in map[string]json.RawMessage
-	if err := decode(c, &in); err != nil {
+	in, err := decodePatch(c)
+	if err != nil {
 		return nil, err
 	}
-	var id string
-	if err := json.Unmarshal(in["task_id"], &id); err != nil {
+	id, err := in.id("task_id")
+	if err != nil {
 		return nil, err
 	}
 	t, err := findTask(ctx, c.Tx, id)
@@ -126,40 +124,12 @@ func updateTask(ctx context.Context, c *capability.Call) (map[string]any, error)
 		return nil, err
 	}
 	before := *t
-	str := func(name string) (string, bool) {
-		raw, ok := in[name]
-		if !ok {
-			return "", false
-		}
-		var s *string
-		_ = json.Unmarshal(raw, &s) // validated: a string or null
-		if s == nil {
-			return "", true
-		}
-		return *s, true
+	if err := in.title(&t.Title); err != nil {
+		return nil, err
 	}
-	if v, ok := str("title"); ok {
-		if strings.TrimSpace(v) == "" {
-			return nil, blankTitle()
-		}
-		t.Title = v
-	}
-	if v, ok := str("description"); ok {
-		t.Description = v
-	}
-	if v, ok := str("priority"); ok {
-		t.Priority = v
-	}
-	if v, ok := str("due_date"); ok {
-		t.DueDate = v
-	}
-	if v, ok := str("assignee_id"); ok {
-		if v != "" {
-			if err := checkAssignee(ctx, c.Tx, v); err != nil {
-				return nil, err
-			}
-		}
-		t.AssigneeID = v
+	in.apply(map[string]*string{"description": &t.Description, "priority": &t.Priority, "due_date": &t.DueDate})
+	if err := in.assignee(ctx, c.Tx, &t.AssigneeID); err != nil {
+		return nil, err
 	}
 	// Only a real change moves updated_at and writes, so repeating an
 	// update is a true no-op, as the contract's idempotency promises.
