@@ -29,6 +29,8 @@ const (
 	CodeRequestTooLarge   = "request_too_large"
 	CodeCapabilityUnknown = "unknown_capability"
 	CodeRateLimited       = "rate_limited"
+	CodeStorageFull       = "storage_full" // the tenant's database reached its size limit or the disk is full
+	CodeConflict          = "conflict" // an idempotency key reused with other arguments
 )
 
 // Issue is one problem with one field of an input, as a value both a person

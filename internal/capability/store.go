@@ -109,6 +109,7 @@ type Tx interface {
 	UpdateTask(ctx context.Context, t *Task) error
 
 	WorkTx
+	IdempotencyTx
 }
 
 // TenantStore is one tenant's database.
@@ -148,6 +149,7 @@ type CallRecord struct {
 	Capability string // name@version, or the name as asked when unresolved
 	Outcome    string // "ok" or an error code
 	Duration   time.Duration
+	Replayed   bool // answered from an idempotency key's stored result
 }
 
 // ControlStore holds what is shared across tenants: the tenant list, hashed

@@ -49,12 +49,14 @@ var statusFor = map[string]struct {
 	capability.CodeCapabilityUnknown: {http.StatusNotFound, "not_found"},
 	capability.CodeInvalidTransition: {http.StatusConflict, "conflict"},
 	capability.CodeAlreadyExists:     {http.StatusConflict, "already_exists"},
+	capability.CodeConflict:          {http.StatusConflict, "conflict"},
 	capability.CodeUnauthenticated:   {http.StatusUnauthorized, "authentication_error"},
 	capability.CodeForbidden:         {http.StatusForbidden, "forbidden"},
 	capability.CodeUpgradeRequired:   {http.StatusUpgradeRequired, "upgrade_required"},
 	capability.CodeRateLimited:       {http.StatusTooManyRequests, "rate_limited"},
 	capability.CodeRequestTooLarge:   {http.StatusRequestEntityTooLarge, "payload_too_large"},
 	capability.CodeUnavailable:       {http.StatusServiceUnavailable, "unavailable"},
+	capability.CodeStorageFull:       {http.StatusServiceUnavailable, "unavailable"},
 	capability.CodeInternal:          {http.StatusInternalServerError, "internal_error"},
 }
 

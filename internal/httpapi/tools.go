@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/tooldef"
 )
@@ -40,7 +41,14 @@ func (a *API) callTool(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res := a.Invoker.Call(r.Context(), p, ref, body)
+	ctx := r.Context()
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		ctx = invoke.WithIdempotencyKey(ctx, key)
+	}
+	res := a.Invoker.Call(ctx, p, ref, body)
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	if res.Warning != "" {
 		w.Header().Set("Deprecation", "true")
 		w.Header().Set("Warning", `299 capd "`+strings.ReplaceAll(res.Warning, `"`, `'`)+`"`)

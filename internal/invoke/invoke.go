@@ -49,6 +49,9 @@ type Result struct {
 	// upgrade_required, internal...).
 	InContract bool
 	Warning    string // set when the version is deprecated
+	// Replayed reports that the result is the stored first result of the
+	// call's idempotency key, not a new execution.
+	Replayed bool
 }
 
 // OK reports whether the call succeeded.
@@ -69,7 +72,7 @@ func (inv *Invoker) Call(ctx context.Context, p capability.Principal, ref capabi
 		}
 		inv.Recorder.Record(capability.CallRecord{
 			At: start, Tenant: p.Tenant, KeyPrefix: p.KeyPrefix, Capability: name,
-			Outcome: outcome, Duration: inv.now().Sub(start),
+			Outcome: outcome, Duration: inv.now().Sub(start), Replayed: res.Replayed,
 		})
 	}
 	return res
@@ -109,8 +112,15 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 		return inv.rejectInto(res, inv.failure(ctx, v, "open tenant store", err))
 	}
 	run := store.Update
+	key := idempotencyKeyFrom(ctx)
 	if m.Annotations.ReadOnly {
 		run = store.View
+		key = "" // reads repeat safely; nothing to store
+	}
+	if key != "" {
+		if e := checkIdempotencyKey(key); e != nil {
+			return inv.rejectInto(res, e)
+		}
 	}
 	var out map[string]any
 	var outJSON []byte
@@ -120,6 +130,23 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 				err = fmt.Errorf("handler panic: %v\n%s", r, debug.Stack())
 			}
 		}()
+		var hash string
+		if key != "" {
+			hash = argsHash(m.Ref(), in)
+			prev, err := tx.FindIdempotentResult(ctx, key)
+			switch {
+			case err == nil && inv.now().Sub(prev.CreatedAt) < capability.IdempotencyWindow:
+				if prev.ArgsHash != hash {
+					return capability.Errorf(capability.CodeConflict,
+						"idempotency key %q was first used with other arguments (or another capability version); use a new key for a new request", key)
+				}
+				// A retry: answer with the first result, write nothing.
+				res.Replayed, outJSON = true, prev.Result
+				return json.Unmarshal(prev.Result, &out)
+			case err != nil && !errors.Is(err, capability.ErrNotFound):
+				return err
+			}
+		}
 		o, err := v.Handler(ctx, &capability.Call{Tenant: p.Tenant, Input: in, Tx: tx, Now: inv.now()})
 		if err != nil {
 			return err
@@ -137,6 +164,13 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 		}
 		if issues := inv.validate(v.Output, b); len(issues) > 0 {
 			return fmt.Errorf("output of %s breaks its output schema: %v", m.Ref(), issues)
+		}
+		if key != "" {
+			// Stored in the write's own transaction: the result is kept
+			// exactly when the write happened.
+			if err := tx.SaveIdempotentResult(ctx, &capability.IdempotentResult{Key: key, Capability: m.Ref(), ArgsHash: hash, Result: b, CreatedAt: inv.now()}); err != nil {
+				return err
+			}
 		}
 		out, outJSON = o, b
 		return nil
@@ -220,12 +254,29 @@ func (inv *Invoker) rejectInto(res *Result, e *capability.Error) *Result {
 
 // failure classifies an error that is not an application error: a call
 // whose context ended (the client gave up or timed out) is unavailable and
-// worth retrying; anything else is a server fault.
+// worth retrying; a tenant database that cannot grow is storage_full (the
+// transaction rolled back); anything else is a server fault.
 func (inv *Invoker) failure(ctx context.Context, v *registry.Version, what string, err error) *capability.Error {
 	if ctx.Err() != nil {
 		return capability.Errorf(capability.CodeUnavailable, "the call was cancelled or timed out before it finished; nothing was written. Retry")
 	}
+	if isStorageFull(err) {
+		inv.logger().Warn(what+": storage full", "capability", v.Manifest.Ref(), "err", err)
+		return capability.Errorf(capability.CodeStorageFull, "the tenant's storage is full; nothing was written. Reads still work; retry once an operator has made room")
+	}
 	return inv.internal(v, what, err)
+}
+
+// sqliteFull is SQLite's SQLITE_FULL result code: the database reached its
+// max_page_count, or the disk is full.
+const sqliteFull = 13
+
+// isStorageFull reports whether err carries SQLITE_FULL. The driver's error
+// (modernc.org/sqlite's *Error) exposes its result code as Code() int; the
+// primary code is the low byte of an extended one.
+func isStorageFull(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
 }
 
 // internal logs the cause and returns an error that reveals nothing of it.
@@ -251,7 +302,7 @@ func (inv *Invoker) logger() *slog.Logger {
 // isCrossCutting reports codes any call may get whatever its contract says.
 func isCrossCutting(code string) bool {
 	switch code {
-	case capability.CodeUnavailable, capability.CodeForbidden, capability.CodeUnauthenticated:
+	case capability.CodeUnavailable, capability.CodeForbidden, capability.CodeUnauthenticated, capability.CodeConflict:
 		return true
 	}
 	return false

@@ -25,6 +25,13 @@ const MetaVersion = tooldef.MetaVersion
 // MetaDeprecation is the result _meta key of a deprecated version's notice.
 const MetaDeprecation = "capd/deprecation"
 
+// MetaIdempotencyKey is the tools/call _meta key of an idempotency key; a
+// result answered from a key's stored first result carries MetaReplayed.
+const (
+	MetaIdempotencyKey = "capd/idempotency_key"
+	MetaReplayed       = "capd/idempotent_replay"
+)
+
 // Server is capd's MCP server: either every capability at the version a
 // bare name resolves to (key pins apply), or one capability set with each
 // member fixed at its resolved version.
@@ -162,6 +169,11 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		}
 		ref = parsed
 	}
+	if req.Params.Meta != nil {
+		if key, ok := req.Params.Meta.AdditionalFields[MetaIdempotencyKey].(string); ok && key != "" {
+			ctx = invoke.WithIdempotencyKey(ctx, key)
+		}
+	}
 	return Result(s.inv.Call(ctx, p, ref, args)), nil
 }
 
@@ -174,11 +186,17 @@ func Result(r *invoke.Result) *mcp.CallToolResult {
 		out.IsError = true
 		out.Content = append(out.Content, mcp.NewTextContent(r.Err.Code+": "+r.Err.Message))
 	}
+	if r.Replayed {
+		out.Meta = &mcp.Meta{AdditionalFields: map[string]any{MetaReplayed: true}}
+	}
 	if r.Warning != "" {
 		// A deprecated version still answers; the notice says what to move
 		// to, in _meta for clients and in the text for the model.
 		out.Content = append(out.Content, mcp.NewTextContent("deprecation notice: "+r.Warning))
-		out.Meta = &mcp.Meta{AdditionalFields: map[string]any{MetaDeprecation: r.Warning}}
+		if out.Meta == nil {
+			out.Meta = &mcp.Meta{AdditionalFields: map[string]any{}}
+		}
+		out.Meta.AdditionalFields[MetaDeprecation] = r.Warning
 	}
 	out.Content = append(out.Content, mcp.NewTextContent(string(r.JSON)))
 	// structuredContent must satisfy the tool's outputSchema; a rejection

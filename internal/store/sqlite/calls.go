@@ -30,13 +30,13 @@ func (c *Control) RecordCalls(ctx context.Context, calls []capability.CallRecord
 	}
 	err := c.db.update(ctx, func(tx *sql.Tx) error {
 		insert, err := tx.PrepareContext(ctx,
-			"INSERT INTO calls (at, tenant, key_prefix, capability, outcome, duration_us) VALUES (?, ?, ?, ?, ?, ?)")
+			"INSERT INTO calls (at, tenant, key_prefix, capability, outcome, duration_us, replayed) VALUES (?, ?, ?, ?, ?, ?, ?)")
 		if err != nil {
 			return err
 		}
 		defer insert.Close()
 		for _, r := range calls {
-			if _, err := insert.ExecContext(ctx, formatTime(r.At), r.Tenant, r.KeyPrefix, r.Capability, r.Outcome, r.Duration.Microseconds()); err != nil {
+			if _, err := insert.ExecContext(ctx, formatTime(r.At), r.Tenant, r.KeyPrefix, r.Capability, r.Outcome, r.Duration.Microseconds(), r.Replayed); err != nil {
 				return err
 			}
 		}
@@ -71,7 +71,7 @@ func (c *Control) ListCalls(ctx context.Context, tenant string, since time.Time,
 		w.add("at >= ?", formatTime(since))
 	}
 	rows, err := c.db.reader.QueryContext(ctx,
-		"SELECT at, tenant, key_prefix, capability, outcome, duration_us FROM calls"+w.String()+
+		"SELECT at, tenant, key_prefix, capability, outcome, duration_us, replayed FROM calls"+w.String()+
 			" ORDER BY at DESC, id DESC LIMIT ?", append(w.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
@@ -82,7 +82,7 @@ func (c *Control) ListCalls(ctx context.Context, tenant string, since time.Time,
 		var r capability.CallRecord
 		var at string
 		var us int64
-		if err := rows.Scan(&at, &r.Tenant, &r.KeyPrefix, &r.Capability, &r.Outcome, &us); err != nil {
+		if err := rows.Scan(&at, &r.Tenant, &r.KeyPrefix, &r.Capability, &r.Outcome, &us, &r.Replayed); err != nil {
 			return nil, fmt.Errorf("list calls: %w", err)
 		}
 		if r.At, err = parseTime(at); err != nil {
