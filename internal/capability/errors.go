@@ -30,7 +30,7 @@ const (
 	CodeCapabilityUnknown = "unknown_capability"
 	CodeRateLimited       = "rate_limited"
 	CodeStorageFull       = "storage_full" // the tenant's database reached its size limit or the disk is full
-	CodeConflict          = "conflict" // an idempotency key reused with other arguments
+	CodeConflict          = "conflict"     // an idempotency key reused with other arguments
 )
 
 // Issue is one problem with one field of an input, as a value both a person
