@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/capd-dev/capd/internal/catalog"
 	"github.com/capd-dev/capd/internal/demo"
 	"github.com/capd-dev/capd/internal/httpapi"
+	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/mcpserver"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -31,10 +33,11 @@ type serveOptions struct {
 	demo           bool
 	allowedOrigins []string
 	maxBody        int64
-	rateLimit      float64 // calls per second per API key; 0: unlimited
-	rateBurst      int
-	catalogAuth    bool   // catalog pages and the read API require a key
-	catalogDir     string // serve catalog templates and static files from disk (development)
+	limits         invoke.Limits
+	keyOverrides   []string // PREFIX=RATE
+	failedAuthRate float64  // failed authentications per second per client address
+	catalogAuth    bool     // catalog pages and the read API require a key
+	catalogDir     string   // serve catalog templates and static files from disk (development)
 	// conformanceInterval is how often the conformance suite runs in the
 	// background (first at start); 0 disables it.
 	conformanceInterval time.Duration
@@ -56,11 +59,16 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.BoolVar(&o.demo, "demo", false, "create demo tenants with sample data (once) and print their API keys")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origins", nil, "browser origins allowed besides loopback, e.g. https://app.example.com")
 	f.Int64Var(&o.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
-	f.Float64Var(&o.rateLimit, "rate-limit", 100, "calls per second allowed per API key (0: unlimited)")
-	f.IntVar(&o.rateBurst, "rate-burst", 200, "calls an API key may make at once above its rate")
+	f.Float64Var(&o.limits.KeyRate, "rate-limit", 100, "calls per second allowed per API key (0: unlimited)")
+	f.IntVar(&o.limits.KeyBurst, "rate-burst", 200, "calls an API key may make at once above its rate")
+	f.Float64Var(&o.limits.TenantRate, "tenant-rate-limit", 300, "calls per second allowed per tenant, all its keys together (0: unlimited)")
+	f.IntVar(&o.limits.TenantBurst, "tenant-rate-burst", 600, "calls a tenant may make at once above its rate")
+	f.StringArrayVar(&o.keyOverrides, "key-rate-limit", nil, "another rate for one key, PREFIX=CALLS_PER_SECOND (repeatable)")
+	f.Float64Var(&o.failedAuthRate, "failed-auth-rate", 1, "failed authentications per second one client address may make before 429 (burst 10; 0: unlimited)")
 	f.BoolVar(&o.catalogAuth, "catalog-auth", false, "require an API key for the catalog pages and the read API")
 	f.StringVar(&o.catalogDir, "catalog-dir", "", "serve the catalog's templates and static files from this directory (for editing them)")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
+	f.IntVar(&o.tenantMaxPages, "tenant-max-pages", 0, "cap each tenant database at this many 4 KiB pages (SQLite max_page_count); a write past it fails with storage_full and writes nothing (0: no cap)")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
@@ -89,7 +97,20 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
 	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
-		BodyLimits: a.reg.BodyLimits(), RateLimit: o.rateLimit, RateBurst: o.rateBurst, Logger: a.logger}
+		BodyLimits: a.reg.BodyLimits(), FailedAuthRate: o.failedAuthRate, FailedAuthBurst: 10, Logger: a.logger}
+	limits := o.limits
+	for _, kv := range o.keyOverrides {
+		prefix, n, ok := strings.Cut(kv, "=")
+		r, err := strconv.ParseFloat(n, 64)
+		if !ok || err != nil || r < 0 {
+			return usageError("--key-rate-limit %q: want PREFIX=CALLS_PER_SECOND", kv)
+		}
+		if limits.KeyOverrides == nil {
+			limits.KeyOverrides = map[string]float64{}
+		}
+		limits.KeyOverrides[strings.TrimPrefix(prefix, "capd_")] = r
+	}
+	a.inv.Limiter = invoke.NewLimiter(limits)
 	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Sets: a.sets, Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -24,9 +25,11 @@ import (
 const DefaultMaxBody = 1 << 20
 
 // Guard wraps handlers with capd's request checks, in this order: Origin
-// (403), body size (413), bearer key (401), rate limit per key (429).
-// Nothing is parsed before they pass. mcp-go checks none of these, so the
-// MCP endpoint sits behind the same guard as the HTTP API.
+// (403), body size (413), bearer key (401; an address that keeps failing
+// is throttled with 429). Nothing is parsed before they pass. mcp-go
+// checks none of these, so the MCP endpoint sits behind the same guard as
+// the HTTP API. Call rates are the invoker's to limit, for every
+// transport alike.
 type Guard struct {
 	Keys           capability.ControlStore
 	AllowedOrigins []string // exact origins (scheme://host[:port]) allowed besides loopback
@@ -36,12 +39,15 @@ type Guard struct {
 	// call of that capability may use it, on the MCP endpoint or the tool
 	// API; every other request still stops at MaxBody.
 	BodyLimits map[string]int64
-	RateLimit  float64 // calls per second per API key; 0 means unlimited
-	RateBurst  int     // calls a key may make at once; 0 means 2 x RateLimit
-	Logger     *slog.Logger
+	// FailedAuthRate is how many failed authentications per second one
+	// client address may make (burst FailedAuthBurst) before its requests
+	// are refused with 429; 0 means unlimited.
+	FailedAuthRate  float64
+	FailedAuthBurst int
+	Logger          *slog.Logger
 
 	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // by key prefix
+	failures map[string]*rate.Limiter // by client address
 }
 
 // Wrap returns h behind every check; h finds the principal in the request
@@ -76,10 +82,17 @@ func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 			WriteError(w, http.StatusUnauthorized, "authentication_error", "Authentication credentials were not provided: send Authorization: Bearer <key> (create one with capd keys create --tenant SLUG)")
 			return
 		}
+		addr := clientAddr(r)
+		if wait, throttled := g.throttled(addr); throttled {
+			writeRetryAfter(w, wait, "too many failed authentications from this address; wait Retry-After seconds")
+			return
+		}
 		p, err := g.Keys.Authenticate(r.Context(), token)
 		if err != nil {
 			var ae *capability.Error
 			if errors.As(err, &ae) && ae.Code == capability.CodeUnauthenticated {
+				g.logger().Warn("authentication failed", "addr", addr, "reason", ae.Message)
+				g.failed(addr)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="capd", error="invalid_token"`)
 				WriteError(w, http.StatusUnauthorized, "authentication_error", "Authentication failed: "+ae.Message)
 				return
@@ -88,38 +101,62 @@ func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 			WriteError(w, http.StatusInternalServerError, "internal_error", "the server could not check the API key; retry later")
 			return
 		}
-		if lim := g.limiter(p.KeyPrefix); lim != nil {
-			res := lim.Reserve()
-			if wait := res.Delay(); wait > 0 {
-				res.Cancel()
-				writeRetryAfter(w, wait, "rate limit of "+strconv.FormatFloat(g.RateLimit, 'g', -1, 64)+" calls per second for this API key exceeded; retry after the Retry-After seconds")
-				return
-			}
-		}
 		h.ServeHTTP(w, r.WithContext(capability.WithPrincipal(r.Context(), p)))
 	})
 }
 
-// limiter returns the token bucket of one key, or nil when unlimited.
-func (g *Guard) limiter(prefix string) *rate.Limiter {
-	if g.RateLimit <= 0 {
-		return nil
+// failureBucket is the failed-authentication bucket of one address.
+func (g *Guard) failureBucket(addr string) *rate.Limiter {
+	if g.failures == nil {
+		g.failures = map[string]*rate.Limiter{}
+	}
+	b, ok := g.failures[addr]
+	if !ok {
+		burst := g.FailedAuthBurst
+		if burst <= 0 {
+			burst = max(1, int(10*g.FailedAuthRate))
+		}
+		b = rate.NewLimiter(rate.Limit(g.FailedAuthRate), burst)
+		g.failures[addr] = b
+	}
+	return b
+}
+
+// throttled reports whether addr has used up its failed authentications.
+func (g *Guard) throttled(addr string) (time.Duration, bool) {
+	if g.FailedAuthRate <= 0 {
+		return 0, false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.limiters == nil {
-		g.limiters = map[string]*rate.Limiter{}
+	b := g.failureBucket(addr)
+	if b.Tokens() >= 1 {
+		return 0, false
 	}
-	lim, ok := g.limiters[prefix]
-	if !ok {
-		burst := g.RateBurst
-		if burst <= 0 {
-			burst = max(1, int(2*g.RateLimit))
-		}
-		lim = rate.NewLimiter(rate.Limit(g.RateLimit), burst)
-		g.limiters[prefix] = lim
+	res := b.Reserve()
+	wait := res.Delay()
+	res.Cancel()
+	return wait, true
+}
+
+// failed takes one token from addr's failed-authentication bucket.
+func (g *Guard) failed(addr string) {
+	if g.FailedAuthRate <= 0 {
+		return
 	}
-	return lim
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failureBucket(addr).Allow()
+}
+
+// clientAddr is the request's remote IP (no port). capd binds loopback by
+// default and does not trust forwarding headers.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // limitBody refuses a body over the limit with 413 before the handler

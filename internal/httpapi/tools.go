@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/capd-dev/capd/internal/capability"
@@ -57,6 +58,9 @@ func (a *API) callTool(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Capd-Capability", res.Version.Manifest.Ref())
 	}
 	if res.Err != nil {
+		if ms, ok := res.Err.Details["retry_after_ms"].(int64); ok {
+			w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
+		}
 		var result any
 		if res.InContract {
 			result = json.RawMessage(res.JSON)

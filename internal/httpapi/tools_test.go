@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/capd-dev/capd/internal/httpapi"
+	"github.com/capd-dev/capd/internal/invoke"
 )
 
 // TestToolAPI covers POST /api/v1/tools/{name}: success, and every error
@@ -162,21 +163,32 @@ func TestToolAPI(t *testing.T) {
 }
 
 // TestRateLimit checks 429 with Retry-After once a key spends its burst,
-// and that another key is not slowed by it.
+// that another tenant is not slowed by it, and that an address failing to
+// authenticate is throttled.
 func TestRateLimit(t *testing.T) {
-	e := newEnv(t, func(a *httpapi.API) { a.Guard.RateLimit = 0.5; a.Guard.RateBurst = 3 })
+	e := newEnv(t, func(a *httpapi.API) {
+		a.Invoker.Limiter = invoke.NewLimiter(invoke.Limits{KeyRate: 0.5, KeyBurst: 3, TenantRate: 0.5, TenantBurst: 3})
+		a.Guard.FailedAuthRate, a.Guard.FailedAuthBurst = 0.1, 3
+	})
 	body := `{"project_id":"` + e.project + `"}`
 	var limited *http.Response
 	var out map[string]any
-	for i := 0; i < 5 && limited == nil; i++ {
+	for i := 0; i < 6 && limited == nil; i++ {
 		res, o := e.do(t, "POST", "/api/v1/tools/projects.get_project", e.readA, body, nil)
 		if res.StatusCode == http.StatusTooManyRequests {
 			limited, out = res, o
 		}
 	}
-	require.NotNil(t, limited, "the fourth call within a second is limited")
+	require.NotNil(t, limited, "calls beyond the burst are limited")
 	assert.Equal(t, "rate_limited", out["type"])
 	assert.Regexp(t, `^[1-9]\d*$`, limited.Header.Get("Retry-After"))
 	res, _ := e.do(t, "POST", "/api/v1/tools/projects.get_project", e.fullB, `{"project_id":"prj_00000000000000000000000000000000"}`, nil)
-	assert.Equal(t, http.StatusNotFound, res.StatusCode, "another key has its own bucket")
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "another tenant has its own buckets")
+
+	var throttled bool
+	for i := 0; i < 6 && !throttled; i++ {
+		res, _ := e.do(t, "POST", "/api/v1/tools/projects.get_project", "capd_abcdefgh_wrong", body, nil)
+		throttled = res.StatusCode == http.StatusTooManyRequests
+	}
+	assert.True(t, throttled, "repeated failed authentications from one address are throttled")
 }

@@ -30,6 +30,7 @@ type Invoker struct {
 	Registry *registry.Registry
 	Tenants  capability.TenantStores
 	Recorder Recorder // nil: calls are not recorded
+	Limiter  *Limiter // nil: no rate limits
 	Logger   *slog.Logger
 	Now      func() time.Time
 	MaxDepth int // input nesting limit; 0 means schema.MaxDepth
@@ -79,6 +80,9 @@ func (inv *Invoker) Call(ctx context.Context, p capability.Principal, ref capabi
 }
 
 func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capability.Ref, args json.RawMessage) *Result {
+	if wait, ok := inv.Limiter.Allow(p, inv.now()); !ok {
+		return inv.reject(nil, rateLimited(wait))
+	}
 	if ref.Version == "" {
 		ref.Version = p.Pins[ref.Name] // a key's pin stands in for "latest"
 	}
@@ -302,7 +306,7 @@ func (inv *Invoker) logger() *slog.Logger {
 // isCrossCutting reports codes any call may get whatever its contract says.
 func isCrossCutting(code string) bool {
 	switch code {
-	case capability.CodeUnavailable, capability.CodeForbidden, capability.CodeUnauthenticated, capability.CodeConflict:
+	case capability.CodeUnavailable, capability.CodeForbidden, capability.CodeUnauthenticated, capability.CodeConflict, capability.CodeRateLimited:
 		return true
 	}
 	return false
