@@ -57,6 +57,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newStaffCmd(data),
 		newCapabilitiesCmd(),
 		newConformanceCmd(data),
+		newAuditCmd(data),
 		newSetsCmd(data),
 	)
 	// A command-line mistake exits 2, distinct from a failure (1).
