@@ -56,6 +56,7 @@ type app struct {
 type appOptions struct {
 	dataDir        string
 	maxOpenTenants int
+	tenantMaxPages int // max_page_count of each tenant database; 0: no cap
 }
 
 func openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -63,7 +64,7 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Dir: o.dataDir, MaxOpenTenants: o.maxOpenTenants})
+	db, err := sqlite.Open(ctx, sqlite.Options{Dir: o.dataDir, MaxOpenTenants: o.maxOpenTenants, TenantMaxPageCount: o.tenantMaxPages})
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ const maxReaders = 4
 type pool struct {
 	idleReaders     int
 	readerIdleLimit time.Duration // 0: keep idle readers forever
+	maxPageCount    int           // the writer's max_page_count; 0: SQLite's default
 }
 
 var (
@@ -61,7 +62,11 @@ type database struct {
 // openDatabase opens the file at path (creating it if missing) and applies
 // the migrations in dir of fsys before any reader connects.
 func openDatabase(ctx context.Context, path string, p pool, fsys fs.FS, dir string) (*database, error) {
-	writer, err := sql.Open("sqlite", dsn(path, writerParams))
+	params := writerParams
+	if p.maxPageCount > 0 {
+		params += fmt.Sprintf("&_pragma=max_page_count(%d)", p.maxPageCount)
+	}
+	writer, err := sql.Open("sqlite", dsn(path, params))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

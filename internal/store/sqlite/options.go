@@ -33,6 +33,12 @@ type Options struct {
 	MaxOpenTenants int                        // LRU capacity; 0 means DefaultMaxOpenTenants
 	Now            func() time.Time           // clock; nil means time.Now
 	NewID          func(prefix string) string // ID generator; nil means NewID
+
+	// TenantMaxPageCount caps every tenant database at this many pages
+	// (SQLite's max_page_count on the writer): a write that would grow the
+	// file further fails with SQLITE_FULL and rolls back. 0 means no cap;
+	// a cap below a database's current size holds it at that size.
+	TenantMaxPageCount int
 }
 
 // withDefaults returns o with every zero field replaced by its default.

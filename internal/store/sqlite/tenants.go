@@ -24,10 +24,13 @@ type Tenants struct {
 	cache   *tenantCache
 	now     func() time.Time
 	newID   func(prefix string) string
+	pool    pool // tenantPool with Options.TenantMaxPageCount
 }
 
 func newTenants(dir string, control *Control, opts Options) *Tenants {
-	t := &Tenants{dir: dir, control: control, now: opts.Now, newID: opts.NewID}
+	p := tenantPool
+	p.maxPageCount = opts.TenantMaxPageCount
+	t := &Tenants{dir: dir, control: control, now: opts.Now, newID: opts.NewID, pool: p}
 	t.cache = newTenantCache(opts.MaxOpenTenants, t.openDatabase)
 	return t
 }
@@ -72,7 +75,7 @@ func (t *Tenants) openDatabase(ctx context.Context, slug string) (*database, err
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create tenant directory: %w", err)
 	}
-	return openDatabase(ctx, t.path(slug), tenantPool, migrations, tenantMigrations)
+	return openDatabase(ctx, t.path(slug), t.pool, migrations, tenantMigrations)
 }
 
 // tenantStore is the lightweight handle Tenant returns. It holds no open
