@@ -227,46 +227,82 @@ func YAMLToJSON(data []byte) ([]byte, error) {
 	if len(doc.Content) == 0 {
 		return []byte("null"), nil
 	}
-	var b bytes.Buffer
-	if err := writeJSONNode(&b, doc.Content[0]); err != nil {
+	c := yamlConverter{limit: max(MaxYAMLExpansion, 4*len(data)), expanding: map[*yaml.Node]bool{}}
+	if err := c.write(doc.Content[0], 0); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return c.b.Bytes(), nil
 }
 
-func writeJSONNode(b *bytes.Buffer, n *yaml.Node) error {
+// MaxYAMLExpansion bounds the JSON a YAML document may become (or four
+// times the document's own size, if larger): aliases repeat what they name,
+// so a few hundred bytes of nested aliases could otherwise expand to
+// gigabytes.
+const MaxYAMLExpansion = 4 << 20
+
+// maxYAMLDepth bounds the nesting of a YAML document, aliases followed.
+const maxYAMLDepth = 200
+
+// yamlConverter writes a YAML node tree as JSON, refusing alias cycles,
+// nesting deeper than maxYAMLDepth and output beyond limit.
+type yamlConverter struct {
+	b         bytes.Buffer
+	limit     int
+	expanding map[*yaml.Node]bool // anchors being written, to catch an alias to its own ancestor
+}
+
+func (c *yamlConverter) write(n *yaml.Node, depth int) error {
+	if depth > maxYAMLDepth {
+		return fmt.Errorf("line %d: nested more than %d levels deep", n.Line, maxYAMLDepth)
+	}
+	if c.b.Len() > c.limit {
+		return fmt.Errorf("line %d: the document expands to more than %d bytes of JSON (through its aliases); write it out without aliases", n.Line, c.limit)
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return writeJSONNode(b, n.Alias)
+		if n.Alias == nil {
+			return fmt.Errorf("line %d: alias *%s names no anchor", n.Line, n.Value)
+		}
+		if c.expanding[n.Alias] {
+			return fmt.Errorf("line %d: alias *%s refers to a value that contains it; a YAML alias cannot repeat its own anchor", n.Line, n.Value)
+		}
+		c.expanding[n.Alias] = true
+		err := c.write(n.Alias, depth+1)
+		delete(c.expanding, n.Alias)
+		return err
 	case yaml.MappingNode:
-		b.WriteByte('{')
+		c.expanding[n] = true
+		defer delete(c.expanding, n)
+		c.b.WriteByte('{')
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode || (k.Tag != "!!str" && k.Tag != "!!int" && k.Tag != "!!bool" && k.Tag != "!!float") {
 				return fmt.Errorf("line %d: mapping keys must be strings", k.Line)
 			}
 			if i > 0 {
-				b.WriteByte(',')
+				c.b.WriteByte(',')
 			}
 			key, _ := json.Marshal(k.Value)
-			b.Write(key)
-			b.WriteByte(':')
-			if err := writeJSONNode(b, v); err != nil {
+			c.b.Write(key)
+			c.b.WriteByte(':')
+			if err := c.write(v, depth+1); err != nil {
 				return err
 			}
 		}
-		b.WriteByte('}')
+		c.b.WriteByte('}')
 	case yaml.SequenceNode:
-		b.WriteByte('[')
-		for i, c := range n.Content {
+		c.expanding[n] = true
+		defer delete(c.expanding, n)
+		c.b.WriteByte('[')
+		for i, child := range n.Content {
 			if i > 0 {
-				b.WriteByte(',')
+				c.b.WriteByte(',')
 			}
-			if err := writeJSONNode(b, c); err != nil {
+			if err := c.write(child, depth+1); err != nil {
 				return err
 			}
 		}
-		b.WriteByte(']')
+		c.b.WriteByte(']')
 	case yaml.ScalarNode:
 		var v any
 		switch n.Tag {
@@ -284,7 +320,7 @@ func writeJSONNode(b *bytes.Buffer, n *yaml.Node) error {
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n.Line, err)
 		}
-		b.Write(enc)
+		c.b.Write(enc)
 	default:
 		return fmt.Errorf("line %d: unsupported YAML node", n.Line)
 	}
