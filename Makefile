@@ -6,11 +6,20 @@ TS_DIR   := e2e/ts
 # npm writes this file into node_modules on every install: it is older than
 # package-lock.json (or absent) exactly when the packages need (re)installing.
 TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
+# How long make test fuzzes each fuzz target (three targets).
+FUZZTIME ?= 8s
 
 .PHONY: test build run lint vet fmt-check go-test ts-deps browser
 
-## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test
+## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test, then fuzz briefly
+# After go test (which already runs every fuzz target's seed corpus), each
+# fuzz target runs for FUZZTIME; -fuzz takes one target per package run.
+# A failing input is written to the package's testdata/fuzz/<FuzzName>/.
+# Minimising a new input is capped so the short run spends its time fuzzing.
 test: ts-deps browser vet fmt-check go-test
+	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/invoke
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/registry
+	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/httpapi
 
 ts-deps: $(TS_STAMP)
 

@@ -15,6 +15,13 @@ var templateRE = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.]+)\s*\}\}`)
 // under its "as", "run.unique", and "result" inside read-back checks.
 type bindings map[string]any
 
+// ExpandTemplates fills the {{path}} templates of a case's input (or of
+// any JSON value) from bindings, exactly as a run does: bindings maps each
+// given step's "as" to its output and "run" to {"unique": ...}. Tests that
+// drive capabilities outside the runner use it to build valid inputs from
+// the cases.
+func ExpandTemplates(v any, b map[string]any) (any, error) { return expand(v, b) }
+
 // expand returns v with templates replaced. A string that is exactly one
 // template becomes the value itself, of any JSON type; a template inside a
 // longer string becomes the value's text.
