@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,11 @@ type serveOptions struct {
 	// conformanceInterval is how often the conformance suite runs in the
 	// background (first at start); 0 disables it.
 	conformanceInterval time.Duration
+	// readHeaderTimeout bounds reading a request's headers; 0 means 10 s.
+	readHeaderTimeout time.Duration
+	// readTimeout bounds reading a whole request and writeTimeout writing
+	// an answer other than an SSE stream; 0 means 2 minutes.
+	readTimeout, writeTimeout time.Duration
 }
 
 func newServeCmd(data func() string) *cobra.Command {
@@ -69,6 +75,9 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.StringVar(&o.catalogDir, "catalog-dir", "", "serve the catalog's templates and static files from this directory (for editing them)")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "tenant databases kept open at once (LRU)")
 	f.IntVar(&o.tenantMaxPages, "tenant-max-pages", 0, "cap each tenant database at this many 4 KiB pages (SQLite max_page_count); a write past it fails with storage_full and writes nothing (0: no cap)")
+	f.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (slow-loris bound)")
+	f.DurationVar(&o.readTimeout, "read-timeout", 2*time.Minute, "time a client has to send a whole request, body included")
+	f.DurationVar(&o.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time an answer may take to write to a slow reader (SSE streams are exempt)")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
@@ -97,7 +106,8 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
 	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
-		BodyLimits: a.reg.BodyLimits(), FailedAuthRate: o.failedAuthRate, FailedAuthBurst: 10, Logger: a.logger}
+		BodyLimits: a.reg.BodyLimits(), FailedAuthRate: o.failedAuthRate, FailedAuthBurst: 10,
+		WriteTimeout: o.writeTimeout, Logger: a.logger}
 	limits := o.limits
 	for _, kv := range o.keyOverrides {
 		prefix, n, ok := strings.Cut(kv, "=")
@@ -145,7 +155,18 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","version":%q,"capabilities":%d}`+"\n", version, len(a.reg.Versions()))
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Slow clients: headers must arrive within --read-header-timeout
+	// (10 s) and stay under 64 KiB; a whole request, a 5 MiB artifact
+	// upload included, within --read-timeout (2 min: about 60 KB/s for the
+	// largest body). There is no WriteTimeout: it would cut MCP's long-lived SSE
+	// streams (the standalone GET stream, streamed POST answers); the guard
+	// sets a write deadline on every other request instead.
+	srv := &http.Server{Handler: mux,
+		ReadHeaderTimeout: cmp.Or(o.readHeaderTimeout, 10*time.Second),
+		ReadTimeout:       cmp.Or(o.readTimeout, 2*time.Minute),
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+	}
 
 	printBanner(out, o, ln.Addr(), len(a.reg.Versions()), keys)
 	if ready != nil {

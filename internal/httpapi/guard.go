@@ -24,12 +24,22 @@ import (
 // DefaultMaxBody is the request body limit when none is configured.
 const DefaultMaxBody = 1 << 20
 
+// DefaultWriteTimeout is the write deadline of an answer (other than an SSE
+// stream) when Guard.WriteTimeout is zero: long enough for a 5 MiB artifact
+// at about 60 KB/s.
+const DefaultWriteTimeout = 2 * time.Minute
+
+// queryCredentialNames are query parameters that commonly carry an API key.
+// capd takes keys only from the Authorization header, and refuses a request
+// that carries one of these rather than ignore it.
+var queryCredentialNames = []string{"api_key", "key", "access_token", "token"}
+
 // Guard wraps handlers with capd's request checks, in this order: Origin
-// (403), body size (413), bearer key (401; an address that keeps failing
-// is throttled with 429). Nothing is parsed before they pass. mcp-go
-// checks none of these, so the MCP endpoint sits behind the same guard as
-// the HTTP API. Call rates are the invoker's to limit, for every
-// transport alike.
+// (403), no API key in the query string (400), body size (413), bearer key
+// (401; an address that keeps failing is throttled with 429). Nothing is
+// parsed before they pass. mcp-go checks none of these, so the MCP endpoint
+// sits behind the same guard as the HTTP API. Call rates are the invoker's
+// to limit, for every transport alike.
 type Guard struct {
 	Keys           capability.ControlStore
 	AllowedOrigins []string // exact origins (scheme://host[:port]) allowed besides loopback
@@ -44,7 +54,13 @@ type Guard struct {
 	// are refused with 429; 0 means unlimited.
 	FailedAuthRate  float64
 	FailedAuthBurst int
-	Logger          *slog.Logger
+	// WriteTimeout is the write deadline of every answer but an SSE stream
+	// (a GET that accepts text/event-stream, which MCP holds open), so a
+	// client that stops reading does not hold its connection forever. The
+	// HTTP server has no WriteTimeout of its own: it would cut those
+	// streams. 0 means DefaultWriteTimeout; negative means none.
+	WriteTimeout time.Duration
+	Logger       *slog.Logger
 
 	mu       sync.Mutex
 	failures map[string]*rate.Limiter // by client address
@@ -65,8 +81,19 @@ func (g *Guard) WrapOptional(h http.Handler) http.Handler {
 
 func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.setWriteDeadline(w, r)
 		if origin := r.Header.Get("Origin"); origin != "" && !g.originAllowed(origin) {
 			WriteError(w, http.StatusForbidden, "forbidden", "Origin "+origin+" is not allowed; start capd with --allowed-origins "+origin+" to allow it")
+			return
+		}
+		// A key in the URL is refused even beside a good Authorization
+		// header: URLs end up in logs, proxies and browser history, and a
+		// client that sends one should find out at once.
+		if name, found := queryCredential(r.URL.RawQuery); found {
+			writeEnvelope(w, Envelope{Code: http.StatusBadRequest, Type: "bad_request",
+				Detail: "API keys go only in the Authorization header (Authorization: Bearer <key>), never in the URL: remove the " + name +
+					" query parameter. The request was not authenticated; a key sent in a URL may have been logged, so revoke it (capd keys revoke PREFIX) and create another",
+				Errors: []FieldError{{Loc: []string{"query", name}, Msg: "API keys are not accepted in the query string; use the Authorization header", Type: "credential_in_url"}}})
 			return
 		}
 		if !g.limitBody(w, r) {
@@ -157,6 +184,42 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// queryCredential returns the name of the first query parameter of
+// rawQuery that carries an API key (case-insensitively, with or without a
+// value, even in a pair url.ParseQuery would drop).
+func queryCredential(rawQuery string) (string, bool) {
+	if rawQuery == "" {
+		return "", false
+	}
+	for _, pair := range strings.FieldsFunc(rawQuery, func(c rune) bool { return c == '&' || c == ';' }) {
+		name, _, _ := strings.Cut(pair, "=")
+		if unescaped, err := url.QueryUnescape(name); err == nil {
+			name = unescaped
+		}
+		name = strings.TrimSpace(name)
+		for _, c := range queryCredentialNames {
+			if strings.EqualFold(name, c) {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// setWriteDeadline bounds writing the answer to r unless r opens an SSE
+// stream. Writers that cannot take a deadline (a test recorder) are left
+// alone.
+func (g *Guard) setWriteDeadline(w http.ResponseWriter, r *http.Request) {
+	d := g.WriteTimeout
+	if d == 0 {
+		d = DefaultWriteTimeout
+	}
+	if d < 0 || (r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream")) {
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // limitBody refuses a body over the limit with 413 before the handler
@@ -278,6 +341,10 @@ func (g *Guard) WrapBrowser(h http.Handler) http.Handler {
 // basicChallenge turns a 401's challenge into HTTP Basic, so a browser
 // shows its sign-in prompt; the key goes in the password field.
 type basicChallenge struct{ http.ResponseWriter }
+
+// Unwrap lets http.ResponseController reach the connection (deadlines,
+// flushing) through the wrapper.
+func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 func (b *basicChallenge) WriteHeader(status int) {
 	if status == http.StatusUnauthorized {
