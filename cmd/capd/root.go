@@ -59,6 +59,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newConformanceCmd(data),
 		newAuditCmd(data),
 		newSetsCmd(data),
+		newBenchCmd(),
 	)
 	// A command-line mistake exits 2, distinct from a failure (1).
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
