@@ -9,14 +9,14 @@ TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
 # How long make test fuzzes each fuzz target (three targets).
 FUZZTIME ?= 8s
 
-.PHONY: test build run lint vet fmt-check go-test ts-deps browser
+.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps browser
 
-## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test, then fuzz briefly
+## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
 # After go test (which already runs every fuzz target's seed corpus), each
 # fuzz target runs for FUZZTIME; -fuzz takes one target per package run.
 # A failing input is written to the package's testdata/fuzz/<FuzzName>/.
 # Minimising a new input is capped so the short run spends its time fuzzing.
-test: ts-deps browser vet fmt-check go-test
+test: ts-deps browser vet fmt-check go-test bench-smoke
 	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/invoke
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/httpapi
@@ -50,6 +50,16 @@ fmt-check:
 
 go-test:
 	$(GO) test -count=1 -timeout 15m ./...
+
+# Every Go benchmark, one iteration each: proves they run (a benchmark that
+# fails or panics fails the build). Timing belongs in BENCHMARKS.md, measured
+# with `make bench`.
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+## bench: the Go benchmarks as BENCHMARKS.md reports them (benchstat-friendly)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
 
 ## build: build bin/capd
 build:
