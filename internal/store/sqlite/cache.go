@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // errClosed is returned for any use of a store after Close.
@@ -41,6 +42,11 @@ type tenantCache struct {
 	lru    *list.List         // of *handle; front is most recently used
 	opened int                // handles with an open database not yet closed
 	closed bool
+
+	// Counters for TenantStats, updated under mu but read without it, so
+	// a metrics scrape never waits behind a tenant being opened.
+	opens, hits, evictions atomic.Uint64
+	openNow                atomic.Int64 // mirrors opened
 }
 
 func newTenantCache(capacity int, open func(ctx context.Context, slug string) (*database, error)) *tenantCache {
@@ -61,6 +67,7 @@ func (c *tenantCache) acquire(ctx context.Context, slug string) (*handle, error)
 		return nil, errClosed
 	}
 	if h, ok := c.live[slug]; ok {
+		c.hits.Add(1)
 		h.refs++
 		var evicted []*handle
 		switch {
@@ -103,6 +110,8 @@ func (c *tenantCache) acquire(ctx context.Context, slug string) (*handle, error)
 	}
 	h.db = db
 	c.opened++
+	c.openNow.Store(int64(c.opened))
+	c.opens.Add(1)
 	var evicted []*handle
 	if c.closed {
 		h.evicted = true // Close ran while we were opening
@@ -142,6 +151,9 @@ func (c *tenantCache) trimLocked() []*handle {
 		h := c.lru.Remove(c.lru.Back()).(*handle)
 		h.elem = nil
 		h.evicted = true
+		if !c.closed {
+			c.evictions.Add(1) // closing the store is not LRU pressure
+		}
 		if h.refs == 0 {
 			c.forgetLocked(h)
 			idle = append(idle, h)
@@ -154,6 +166,17 @@ func (c *tenantCache) trimLocked() []*handle {
 func (c *tenantCache) forgetLocked(h *handle) {
 	delete(c.live, h.slug)
 	c.opened--
+	c.openNow.Store(int64(c.opened))
+}
+
+// stats returns the LRU's counters; see TenantStats.
+func (c *tenantCache) stats() TenantStats {
+	return TenantStats{
+		Opens:     c.opens.Load(),
+		Hits:      c.hits.Load(),
+		Evictions: c.evictions.Load(),
+		Open:      int(c.openNow.Load()),
+	}
 }
 
 // isOpen reports whether slug is open (or opening), so its existence in the

@@ -236,3 +236,53 @@ func liveDatabase(db *DB, slug string) *database {
 	defer c.mu.Unlock()
 	return c.live[slug].db
 }
+
+func TestTenantStats(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OKCountsOpensHitsEvictions", func(t *testing.T) {
+		db, _ := openTestDB(t, Options{MaxOpenTenants: 2})
+		require.Equal(t, TenantStats{}, db.Tenants().Stats())
+
+		a := createTenant(t, db, "tenant-a") // cold open
+		require.Equal(t, TenantStats{Opens: 1, Open: 1}, db.Tenants().Stats())
+		view(t, a, func(capability.Tx) error { return nil }) // hit
+		view(t, a, func(capability.Tx) error { return nil }) // hit
+		require.Equal(t, TenantStats{Opens: 1, Hits: 2, Open: 1}, db.Tenants().Stats())
+
+		b := createTenant(t, db, "tenant-b")
+		createTenant(t, db, "tenant-c") // evicts a
+		require.Equal(t, TenantStats{Opens: 3, Hits: 2, Evictions: 1, Open: 2}, db.Tenants().Stats())
+		view(t, a, func(capability.Tx) error { return nil }) // reopens a, evicts b
+		view(t, b, func(capability.Tx) error { return nil }) // reopens b, evicts c
+		require.Equal(t, TenantStats{Opens: 5, Hits: 2, Evictions: 3, Open: 2}, db.Tenants().Stats())
+		require.Equal(t, db.Tenants().OpenCount(), db.Tenants().Stats().Open)
+
+		require.NoError(t, db.Close())
+		got := db.Tenants().Stats()
+		require.Equal(t, uint64(3), got.Evictions, "closing the store is not an eviction")
+		require.Equal(t, 0, got.Open)
+	})
+
+	t.Run("OKConcurrentFirstUseIsOneOpen", func(t *testing.T) {
+		db, _ := openTestDB(t, Options{})
+		countOpens(db, 20*time.Millisecond)
+		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "busy"}))
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				store, err := db.Tenants().Tenant(ctx, "busy")
+				if err == nil {
+					err = store.View(ctx, func(capability.Tx) error { return nil })
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got := db.Tenants().Stats()
+		require.Equal(t, uint64(1), got.Opens)
+		require.GreaterOrEqual(t, got.Hits, uint64(16), "every View is a hit, and so is every waiter")
+	})
+}

@@ -62,6 +62,31 @@ func (t *Tenants) Tenant(ctx context.Context, slug string) (capability.TenantSto
 // finishing transactions.
 func (t *Tenants) OpenCount() int { return t.cache.openCount() }
 
+// TenantStats describes the tenant LRU since the store was opened. Opens,
+// Hits and Evictions only grow, so they can be exported as counters and
+// turned into rates; Open is a gauge.
+type TenantStats struct {
+	// Opens counts cold opens: a tenant database opened (and its schema
+	// version checked) because no open copy was there to reuse.
+	Opens uint64
+	// Hits counts uses of a tenant database (every transaction, and
+	// Tenant when the database was not known to be open) that found it
+	// open, or being opened by another caller, and so did not open it
+	// again. Hits/(Hits+Opens) is the LRU's hit rate.
+	Hits uint64
+	// Evictions counts databases pushed out of the LRU to make room for
+	// another tenant. An evicted database still in use closes when its
+	// last transaction ends; closing the store is not counted.
+	Evictions uint64
+	// Open is how many tenant databases are open now; see OpenCount.
+	Open int
+}
+
+// Stats returns the tenant LRU's counters. It takes no lock, so it is cheap
+// enough to call on every metrics scrape; the fields are read one by one
+// and may be a transaction apart from each other.
+func (t *Tenants) Stats() TenantStats { return t.cache.stats() }
+
 // path returns the database file of slug, which must be valid.
 func (t *Tenants) path(slug string) string {
 	return filepath.Join(t.dir, slug+".db")
