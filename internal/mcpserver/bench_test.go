@@ -1,0 +1,84 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/capd-dev/capd/capabilities"
+	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/invoke"
+	"github.com/capd-dev/capd/internal/mcpserver"
+	"github.com/capd-dev/capd/internal/providers/projectkit"
+	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/sets"
+	"github.com/capd-dev/capd/schemas"
+)
+
+var toolsListRequest = json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`)
+
+// BenchmarkToolsList measures one tools/list answer as a transport sends it:
+// the request handled by the MCP server (the caller's scopes filter the
+// tools) and the response encoded. "catalog" is the server of every
+// capability; "pinned" the same with a key that pins an older version;
+// "set=<name>" the server of each built-in capability set.
+func BenchmarkToolsList(b *testing.B) {
+	reg, err := registry.Load(capabilities.FS, schemas.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := reg.Bind(projectkit.New()); err != nil {
+		b.Fatal(err)
+	}
+	inv := &invoke.Invoker{Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	all := capability.Principal{Tenant: "bench", KeyPrefix: "capd_bench", Scopes: capability.AllScopes}
+
+	run := func(b *testing.B, srv *mcpserver.Server, p capability.Principal, want int) {
+		ctx := capability.WithPrincipal(context.Background(), p)
+		b.ReportAllocs()
+		var size int
+		for b.Loop() {
+			resp := srv.MCP().HandleMessage(ctx, toolsListRequest)
+			out, err := json.Marshal(resp)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size = len(out)
+		}
+		res, ok := srv.MCP().HandleMessage(ctx, toolsListRequest).(mcp.JSONRPCResponse)
+		if !ok {
+			b.Fatal("tools/list did not answer with a result")
+		}
+		list, ok := res.Result.(*mcp.ListToolsResult)
+		if !ok || len(list.Tools) != want {
+			b.Fatalf("tools/list answered %d tools, want %d", len(list.Tools), want)
+		}
+		b.ReportMetric(float64(size), "bytes/answer")
+	}
+
+	b.Run("catalog", func(b *testing.B) {
+		srv := mcpserver.New(inv, "bench")
+		run(b, srv, all, len(reg.Names()))
+	})
+	b.Run("pinned", func(b *testing.B) {
+		srv := mcpserver.New(inv, "bench")
+		p := all
+		p.Pins = map[string]string{"projects.create_task": "0.1.0"}
+		run(b, srv, p, len(reg.Names()))
+	})
+	builtIn, err := sets.LoadBuiltIn(capabilities.FS, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, set := range builtIn {
+		b.Run("set="+set.Name, func(b *testing.B) {
+			tools := sets.Tools(sets.Resolve(reg, set, nil))
+			srv := mcpserver.NewForSet(inv, "bench", set.Name, tools)
+			run(b, srv, all, len(tools))
+		})
+	}
+}
