@@ -61,7 +61,7 @@ func NewCompiler(shared fs.FS) (*Compiler, error) {
 // Compile compiles doc, known as url in error messages and $ref resolution.
 func (c *Compiler) Compile(url string, doc any) (*Schema, error) {
 	doc = normalize(doc)
-	if err := c.c.AddResource(url, doc); err != nil {
+	if err := c.c.AddResource(url, inlineShared(doc, c.shared)); err != nil {
 		return nil, err
 	}
 	s, err := c.c.Compile(url)
