@@ -4,7 +4,10 @@
 // A data directory holds control.db, which is shared across tenants (the
 // tenant list, hashed API keys and the call log), and tenants/<slug>.db, one
 // database per tenant, so a tenant's data can be backed up, moved or deleted
-// as one file and can never leak into another tenant's queries.
+// as one file and can never leak into another tenant's queries. (A closed
+// database keeps an empty -wal file and a -shm file beside it, because
+// creating and deleting them on every open was a third of its cost; SQLite
+// recreates them if they are missing.)
 //
 // Every database is opened with one writer connection, because several
 // writers to one SQLite file collapse into busy back-off under contention,
