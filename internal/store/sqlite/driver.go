@@ -35,8 +35,9 @@ func keepWALFiles(conn sqlite.ExecQuerierContext, _ string) error {
 	return err
 }
 
-// openDB returns a pool of connections to dsn made by sqliteDriver. Like
-// sql.Open it connects lazily.
+// openDB returns a pool of connections to dsn made by sqliteDriver, each
+// keeping its prepared statements (see cachingConn). Like sql.Open it
+// connects lazily.
 func openDB(dsn string) *sql.DB { return sql.OpenDB(connector{dsn: dsn}) }
 
 // connector connects to one DSN through sqliteDriver.
@@ -47,7 +48,11 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return sqliteDriver.Open(c.dsn)
+	conn, err := sqliteDriver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &cachingConn{Conn: conn, stmts: map[string]*cachedStmt{}}, nil
 }
 
 // Driver returns sqliteDriver.
