@@ -34,6 +34,7 @@ type benchOptions struct {
 	jsonOut, format  string
 	seed             uint64
 	maxOpenTenants   int
+	serverFlags      []string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -81,6 +82,7 @@ shape), and it writes a project and tasks into each of those tenants.`,
 	f.StringVar(&o.format, "format", "text", "report on standard output as text or json")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the clients' random choices")
 	f.IntVar(&o.maxOpenTenants, "max-open-tenants", 1000, "when starting capd: its --max-open-tenants")
+	f.StringArrayVar(&o.serverFlags, "server-flag", nil, "when starting capd: another flag for capd serve, e.g. --server-flag=--pprof=127.0.0.1:6060 (repeatable)")
 	cmd.AddCommand(newFloorServerCmd())
 	return cmd
 }
@@ -159,9 +161,10 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(progress, "starting capd with %d tenants in %s\n", o.tenants, data)
-		url, pid, stop, err := startChild(ctx, `http://127\.0\.0\.1:\d+/mcp`, "serve", "--data", data, "--addr", "127.0.0.1:0",
+		args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0",
 			"--conformance-interval", "0", "--rate-limit", "0", "--tenant-rate-limit", "0", "--failed-auth-rate", "0",
-			"--max-open-tenants", fmt.Sprint(max(o.maxOpenTenants, 1)))
+			"--max-open-tenants", fmt.Sprint(max(o.maxOpenTenants, 1))}, o.serverFlags...)
+		url, pid, stop, err := startChild(ctx, `http://127\.0\.0\.1:\d+/mcp`, args...)
 		if err != nil {
 			return fmt.Errorf("start capd: %w", err)
 		}

@@ -47,6 +47,8 @@ type serveOptions struct {
 	// readTimeout bounds reading a whole request and writeTimeout writing
 	// an answer other than an SSE stream; 0 means 2 minutes.
 	readTimeout, writeTimeout time.Duration
+	// pprofAddr, when set, serves net/http/pprof on its own listener.
+	pprofAddr string
 }
 
 func newServeCmd(data func() string) *cobra.Command {
@@ -78,6 +80,7 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (slow-loris bound)")
 	f.DurationVar(&o.readTimeout, "read-timeout", 2*time.Minute, "time a client has to send a whole request, body included")
 	f.DurationVar(&o.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time an answer may take to write to a slow reader (SSE streams are exempt)")
+	f.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it on loopback")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
@@ -104,6 +107,14 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with --addr)", o.addr, err)
+	}
+	if o.pprofAddr != "" {
+		stop, err := servePprof(o.pprofAddr, a.logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
 	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
 		BodyLimits: a.reg.BodyLimits(), FailedAuthRate: o.failedAuthRate, FailedAuthBurst: 10,

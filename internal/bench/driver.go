@@ -95,6 +95,7 @@ type Tenant struct {
 	project string
 	shared  []string // tasks any client reads
 	own     []string // one task per client, which only that client moves
+	doing   []bool   // whether own[i] is in doing (else todo), across runs
 }
 
 // Target is a server under load.
@@ -230,7 +231,7 @@ func Prepare(ctx context.Context, t *Target, clients int) error {
 			return fmt.Errorf("prepare %s: create_project: %w", tn.Slug, err)
 		}
 		tn.project, _ = out["project"].(map[string]any)["project_id"].(string)
-		tn.shared, tn.own = nil, nil
+		tn.shared, tn.own, tn.doing = nil, nil, make([]bool, clients)
 		for i := 0; i < 10+clients; i++ {
 			out, err := callTool(ctx, c, tn, OpCreateTask, map[string]any{"project_id": tn.project, "title": fmt.Sprintf("Load task %d", i)})
 			if err != nil {
@@ -283,7 +284,6 @@ type worker struct {
 	c      *client.Client
 	rng    *rand.Rand
 	zipf   *rand.Zipf
-	moved  map[*Tenant]bool // own task is in doing (else todo)
 	n      int
 	lat    []time.Duration
 	errs   map[string]int64
@@ -327,14 +327,16 @@ func (w *worker) call(ctx context.Context) error {
 	case OpListTasks:
 		args = map[string]any{"project_id": tn.project, "limit": 10}
 	case OpTransitionTask:
+		// Only this client moves its own task, so it knows the task's
+		// status (kept on the tenant, across runs): todo ⇄ doing.
 		to := "doing"
-		if w.moved[tn] {
+		if tn.doing[w.id] {
 			to = "todo"
 		}
 		args = map[string]any{"task_id": tn.own[w.id], "to": to}
 		_, err := callTool(ctx, w.c, tn, op, args)
 		if err == nil {
-			w.moved[tn] = !w.moved[tn]
+			tn.doing[w.id] = !tn.doing[w.id]
 		}
 		return err
 	}
@@ -360,7 +362,7 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 		}
 		defer c.Close()
 		rng := rand.New(rand.NewPCG(l.Seed, uint64(i)))
-		w := &worker{id: i, c: c, rng: rng, moved: map[*Tenant]bool{}, errs: map[string]int64{},
+		w := &worker{id: i, c: c, rng: rng, errs: map[string]int64{},
 			tenant: t.Tenants, mix: l.Mix, total: total}
 		if l.Zipf > 1 && len(t.Tenants) > 1 {
 			w.zipf = rand.NewZipf(rng, l.Zipf, 1, uint64(len(t.Tenants)-1))
