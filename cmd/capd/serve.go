@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,10 @@ type serveOptions struct {
 	readTimeout, writeTimeout time.Duration
 	// pprofAddr, when set, serves net/http/pprof on its own listener.
 	pprofAddr string
+	// gcPercent is the Go collector's GOGC; it applies unless the GOGC
+	// environment variable is set and the flag is not.
+	gcPercent    int
+	gcPercentSet bool
 }
 
 func newServeCmd(data func() string) *cobra.Command {
@@ -59,6 +64,7 @@ func newServeCmd(data func() string) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dataDir = data()
+			o.gcPercentSet = cmd.Flags().Changed("gc-percent")
 			return serve(cmd.Context(), o, cmd.OutOrStdout(), nil)
 		},
 	}
@@ -80,14 +86,27 @@ func newServeCmd(data func() string) *cobra.Command {
 	f.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (slow-loris bound)")
 	f.DurationVar(&o.readTimeout, "read-timeout", 2*time.Minute, "time a client has to send a whole request, body included")
 	f.DurationVar(&o.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time an answer may take to write to a slow reader (SSE streams are exempt)")
+	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "the Go garbage collector's target (GOGC); the GOGC environment variable applies instead when this flag is not given")
 	f.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it on loopback")
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
 
+// defaultGCPercent lets the heap grow to five times what is live before
+// the collector runs, instead of Go's default of twice. capd's live heap is
+// small (the registry, open handles; SQLite's memory is outside it) while
+// every call allocates tens of KB that die at once, so at GOGC=100 the
+// collector ran constantly: measured with capd bench (16 clients, 50
+// tenants, 2 cores), GOGC=400 served get_task 34-43% and create_task 19-43%
+// more calls/s, for about 28 MiB more RSS.
+const defaultGCPercent = 400
+
 // serve runs the HTTP server until ctx ends. ready, if set, is told the
 // bound address once the server accepts connections.
 func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Addr)) error {
+	if o.gcPercent != 0 && (o.gcPercentSet || os.Getenv("GOGC") == "") {
+		debug.SetGCPercent(o.gcPercent)
+	}
 	a, err := openApp(ctx, o.appOptions)
 	if err != nil {
 		return err
