@@ -214,9 +214,11 @@ func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
 
 // WriteText writes the report as tables.
 func (rep *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "\ncapd bench: %d clients, %d tenants (%s), %s loop", rep.Clients, rep.Tenants, rep.Dist, rep.Mode)
+	fmt.Fprintf(w, "\ncapd bench: %d clients, %d tenants (%s), ", rep.Clients, rep.Tenants, rep.Dist)
 	if rep.Rate > 0 {
-		fmt.Fprintf(w, " at %g calls/s", rep.Rate)
+		fmt.Fprintf(w, "fixed arrival rate of %g calls/s", rep.Rate)
+	} else {
+		fmt.Fprint(w, "closed loop")
 	}
 	fmt.Fprintf(w, ", %gs per run, mix %s\n", rep.Seconds, rep.Mix)
 	fmt.Fprintf(w, "machine: %d CPUs, %s, %s/%s\n\n", rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.OS, rep.Machine.Arch)
