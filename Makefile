@@ -9,14 +9,14 @@ TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
 # How long make test fuzzes each fuzz target (three targets).
 FUZZTIME ?= 8s
 
-.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps browser
+.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps browser postgres
 
-## test: install the TypeScript client's npm packages and Chromium if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
+## test: install the TypeScript client's npm packages, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
 # After go test (which already runs every fuzz target's seed corpus), each
 # fuzz target runs for FUZZTIME; -fuzz takes one target per package run.
 # A failing input is written to the package's testdata/fuzz/<FuzzName>/.
 # Minimising a new input is capped so the short run spends its time fuzzing.
-test: ts-deps browser vet fmt-check go-test bench-smoke
+test: ts-deps browser postgres vet fmt-check go-test bench-smoke
 	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/invoke
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/httpapi
@@ -38,6 +38,19 @@ browser:
 	sudo=""; \
 	if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi; \
 	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The PostgreSQL store's tests (internal/store/pgtest) start a throwaway server
+# with the system's initdb and pg_ctl, which Debian keeps under
+# /usr/lib/postgresql/<version>/bin rather than on PATH, so install Debian's
+# package when neither place has initdb.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "postgres: no initdb on PATH or under /usr/lib/postgresql/*/bin; installing postgresql"; \
+	sudo=""; \
+	if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 
 vet:
 	$(GO) vet ./...
