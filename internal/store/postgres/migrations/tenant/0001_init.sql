@@ -5,10 +5,12 @@
 -- creation and every list pages by "id > after"; timestamps are timestamptz
 -- (microseconds, which the store rounds to before writing); optional text
 -- fields are NULL rather than '' so the CHECKs can state the allowed
--- values.
+-- values. Key columns are COLLATE "C": byte order, as SQLite's BINARY, so
+-- "ORDER BY id" and "id > after" agree with the SQLite store whatever the
+-- database's locale, and compare faster than a locale's rules.
 
 CREATE TABLE projects (
-    id          text PRIMARY KEY,
+    id          text COLLATE "C" PRIMARY KEY,
     name        text NOT NULL CHECK (name <> ''),
     description text NOT NULL,
     created_at  timestamptz NOT NULL,
@@ -21,7 +23,7 @@ CREATE TABLE projects (
 CREATE UNIQUE INDEX projects_name ON projects (lower(name));
 
 CREATE TABLE staff (
-    id         text PRIMARY KEY,
+    id         text COLLATE "C" PRIMARY KEY,
     name       text NOT NULL CHECK (name <> ''),
     email      text NOT NULL,
     role       text NOT NULL,
@@ -29,15 +31,15 @@ CREATE TABLE staff (
 );
 
 CREATE TABLE tasks (
-    id           text PRIMARY KEY,
-    project_id   text NOT NULL REFERENCES projects (id),
+    id           text COLLATE "C" PRIMARY KEY,
+    project_id   text COLLATE "C" NOT NULL REFERENCES projects (id),
     title        text NOT NULL CHECK (title <> ''),
     description  text NOT NULL,
     status       text NOT NULL CHECK (status IN ('todo', 'doing', 'waiting', 'review', 'done', 'cancelled')),
     priority     text CHECK (priority IN ('low', 'medium', 'high')),
     -- A date column rejects what is not a real calendar date.
     due_date     date,
-    assignee_id  text REFERENCES staff (id),
+    assignee_id  text COLLATE "C" REFERENCES staff (id),
     agent_vendor text,
     created_at   timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL

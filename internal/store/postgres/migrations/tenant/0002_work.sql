@@ -8,11 +8,11 @@
 ALTER TABLE tasks ADD COLUMN cancel_reason text;
 
 CREATE TABLE task_actions (
-    id          text PRIMARY KEY,
-    task_id     text NOT NULL REFERENCES tasks (id),
+    id          text COLLATE "C" PRIMARY KEY,
+    task_id     text COLLATE "C" NOT NULL REFERENCES tasks (id),
     title       text NOT NULL CHECK (title <> ''),
     notes       text NOT NULL,
-    assignee_id text REFERENCES staff (id),
+    assignee_id text COLLATE "C" REFERENCES staff (id),
     state       text NOT NULL CHECK (state IN ('open', 'done', 'cancelled')),
     created_at  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL
@@ -25,8 +25,8 @@ CREATE INDEX task_actions_task ON task_actions (task_id, id);
 -- the caller stored, as the SQLite store does. A run is finished exactly
 -- when it is no longer running.
 CREATE TABLE task_runs (
-    id            text PRIMARY KEY,
-    task_id       text NOT NULL REFERENCES tasks (id),
+    id            text COLLATE "C" PRIMARY KEY,
+    task_id       text COLLATE "C" NOT NULL REFERENCES tasks (id),
     status        text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
     branch        text,
     stage         text,
@@ -47,7 +47,7 @@ CREATE INDEX task_runs_running ON task_runs (task_id) WHERE status = 'running';
 -- Every read is a range scan of one run's (run_id, seq) key range, which
 -- the primary key's index serves.
 CREATE TABLE task_run_logs (
-    run_id  text NOT NULL REFERENCES task_runs (id),
+    run_id  text COLLATE "C" NOT NULL REFERENCES task_runs (id),
     seq     bigint NOT NULL CHECK (seq > 0),
     level   text NOT NULL,
     message text NOT NULL,
@@ -60,8 +60,8 @@ CREATE TABLE task_run_logs (
 -- column but content, which PostgreSQL keeps out of line (TOAST) once it
 -- is large, so listings do not read it.
 CREATE TABLE task_run_artifacts (
-    id           text PRIMARY KEY,
-    run_id       text NOT NULL REFERENCES task_runs (id),
+    id           text COLLATE "C" PRIMARY KEY,
+    run_id       text COLLATE "C" NOT NULL REFERENCES task_runs (id),
     name         text NOT NULL CHECK (name <> ''),
     content_type text NOT NULL CHECK (content_type <> ''),
     size         bigint NOT NULL CHECK (size >= 0),
@@ -76,8 +76,8 @@ CREATE INDEX task_run_artifacts_run ON task_run_artifacts (run_id, id);
 -- Names are lowercase snake_case, so they can be shown, typed and matched
 -- without case folding.
 CREATE TABLE task_types (
-    category    text NOT NULL CHECK (category ~ '^[a-z][a-z0-9_]*$'),
-    task_type   text NOT NULL CHECK (task_type ~ '^[a-z][a-z0-9_]*$'),
+    category    text COLLATE "C" NOT NULL CHECK (category ~ '^[a-z][a-z0-9_]*$'),
+    task_type   text COLLATE "C" NOT NULL CHECK (task_type ~ '^[a-z][a-z0-9_]*$'),
     description text NOT NULL,
     PRIMARY KEY (category, task_type)
 );
@@ -108,10 +108,10 @@ INSERT INTO task_types (category, task_type, description) VALUES
 -- given without a task_type itself). labels is a JSON array of strings,
 -- '[]' when there are none.
 CREATE TABLE task_details (
-    task_id      text PRIMARY KEY REFERENCES tasks (id),
+    task_id      text COLLATE "C" PRIMARY KEY REFERENCES tasks (id),
     budget_usd   double precision CHECK (budget_usd >= 0),
-    category     text,
-    task_type    text,
+    category     text COLLATE "C",
+    task_type    text COLLATE "C",
     requirements json CHECK (requirements IS NULL OR json_typeof(requirements) = 'object'),
     expires_at   timestamptz,
     labels       json NOT NULL DEFAULT '[]' CHECK (json_typeof(labels) = 'array'),

@@ -4,7 +4,7 @@
 -- transaction as the write, so a result is kept exactly when the write
 -- happened.
 CREATE TABLE idempotency_keys (
-    key        text PRIMARY KEY,
+    key        text COLLATE "C" PRIMARY KEY,
     capability text NOT NULL,
     args_hash  text NOT NULL,
     result     bytea NOT NULL,
