@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options configures the stores. The clock and the ID generator are
+// injectable so tests and conformance fixtures are deterministic.
+type Options struct {
+	Now   func() time.Time           // clock; nil means time.Now
+	NewID func(prefix string) string // ID generator; nil means NewID
+
+	// MaxConns caps the connection pool; 0 keeps pgxpool's default (the
+	// larger of 4 and the number of CPUs), or pool_max_conns in the DSN.
+	MaxConns int32
+}
+
+// withDefaults returns o with every zero field replaced by its default.
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = NewID
+	}
+	return o
+}
+
+// NewID returns prefix + "_" + a UUIDv7 as 32 lowercase hex digits, the
+// same form as the SQLite store's IDs, so data moves between the engines
+// unchanged. UUIDv7 starts with the time in milliseconds, so IDs sort by
+// creation and list queries can page with "id > after".
+func NewID(prefix string) string {
+	u := uuid.Must(uuid.NewV7())
+	return prefix + "_" + hex.EncodeToString(u[:])
+}
+
+// DB is a PostgreSQL database holding the control schema and one schema
+// per tenant, shared by every capd node that opens it.
+type DB struct {
+	pool    *pgxpool.Pool
+	opts    Options
+	control *Control
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string), creates and migrates the control schema, and returns the DB.
+// The caller closes it with Close.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := migrateSchema(ctx, pool, ControlSchema, controlMigrations); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db := &DB{pool: pool, opts: opts}
+	db.control = &Control{pool: pool, now: opts.Now}
+	return db, nil
+}
+
+// Control returns the control store.
+func (db *DB) Control() *Control { return db.control }
+
+// Close closes every connection; the DB is unusable afterwards.
+func (db *DB) Close() { db.pool.Close() }
