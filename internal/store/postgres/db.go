@@ -47,6 +47,7 @@ type DB struct {
 	pool    *pgxpool.Pool
 	opts    Options
 	control *Control
+	tenants *Tenants
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -75,6 +76,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{pool: pool, opts: opts}
 	db.control = &Control{pool: pool, now: opts.Now}
+	db.tenants = &Tenants{db: db, ready: map[string]*tenantReady{}}
 	return db, nil
 }
 

@@ -51,16 +51,8 @@ type tenantReady struct {
 
 // tenantsByDB holds each DB's Tenants, so every caller of DB.Tenants shares
 // one record of the schemas already migrated.
-var tenantsByDB sync.Map // *DB -> *Tenants
-
 // Tenants returns the per-tenant stores.
-func (db *DB) Tenants() *Tenants {
-	if t, ok := tenantsByDB.Load(db); ok {
-		return t.(*Tenants)
-	}
-	t, _ := tenantsByDB.LoadOrStore(db, &Tenants{db: db, ready: map[string]*tenantReady{}})
-	return t.(*Tenants)
-}
+func (db *DB) Tenants() *Tenants { return db.tenants }
 
 // TenantSchema returns the name of the schema holding slug's data.
 func TenantSchema(slug string) string { return "tenant_" + slug }
