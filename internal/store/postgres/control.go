@@ -2,14 +2,10 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var _ capability.ControlStore = (*Control)(nil)
@@ -104,36 +101,10 @@ func (p *params) where() string {
 
 // ---- tenants
 
-// slugPattern is what a tenant slug may look like. A slug names the
-// tenant's schema (tenant_<slug>), so it is checked before any name is
-// built from it; the tenants table's CHECK holds the same rule.
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
-
-// validateSlug returns an invalid_input error saying what a slug may be.
-func validateSlug(slug string) error {
-	if slugPattern.MatchString(slug) {
-		return nil
-	}
-	return capability.InvalidInput(
-		"tenant slug "+quoteValue(slug)+" is not valid: use 2 to 63 lowercase letters, digits and hyphens, starting with a letter or digit",
-		capability.Issue{Path: "/slug", Message: "must match " + slugPattern.String(), Keyword: "pattern"},
-	)
-}
-
-// quoteValue quotes s for a message, shortening it so a hostile megabyte-long
-// value does not end up in logs whole.
-func quoteValue(s string) string {
-	const max = 80
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return `"` + s + `"`
-}
-
 // CreateTenant registers t. The slug must be valid; the name defaults to the
 // slug and the creation time to now. A taken slug is already_exists.
 func (c *Control) CreateTenant(ctx context.Context, t *capability.Tenant) error {
-	if err := validateSlug(t.Slug); err != nil {
+	if err := storecore.ValidateSlug(t.Slug); err != nil {
 		return err
 	}
 	if t.Name == "" {
@@ -159,10 +130,10 @@ func (c *Control) FindTenant(ctx context.Context, slug string) (*capability.Tena
 	row := c.pool.QueryRow(ctx, "SELECT slug, name, created_at FROM capd_control.tenants WHERE slug = $1", slug)
 	t, err := scanTenant(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("tenant %s: %w", quoteValue(slug), capability.ErrNotFound)
+		return nil, fmt.Errorf("tenant %s: %w", storecore.Quote(slug), capability.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find tenant %s: %w", quoteValue(slug), err)
+		return nil, fmt.Errorf("find tenant %s: %w", storecore.Quote(slug), err)
 	}
 	return t, nil
 }
@@ -183,7 +154,7 @@ func (c *Control) ListTenants(ctx context.Context) ([]*capability.Tenant, error)
 // unknownTenant is the not_found error for a key or set operation on a
 // tenant that does not exist; it names the tenant so a typo is obvious.
 func unknownTenant(slug string) error {
-	return capability.Errorf(capability.CodeNotFound, "tenant %s does not exist", quoteValue(slug))
+	return capability.Errorf(capability.CodeNotFound, "tenant %s does not exist", storecore.Quote(slug))
 }
 
 // scanTenant reads one (slug, name, created_at) row.
@@ -216,70 +187,11 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 
 // ---- API keys
 
-// An API key token is "capd_" + prefix + "_" + secret, exactly as the
-// SQLite store makes them: the prefix is 40 random bits and the secret 256,
-// both in lowercase unpadded base32, and only SHA-256 of the whole token is
-// stored. Keeping the format and hash identical lets capd migrate move keys
-// between the engines without reissuing them.
-const (
-	tokenMarker  = "capd_"
-	prefixBytes  = 5  // 40 bits: 8 base32 characters
-	secretBytes  = 32 // 256 bits: 52 base32 characters
-	prefixLen    = 8
-	secretLen    = 52
-	tokenLen     = len(tokenMarker) + prefixLen + 1 + secretLen
-	maxKeyTries  = 5 // prefix collisions at 40 bits are rare; retrying a few times is plenty
-	invalidToken = "invalid API key"
-)
-
-// keyEncoding is lowercase, unpadded base32 (RFC 4648 alphabet).
-var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// hashToken returns the stored form of a token. A fast hash is right here:
-// the secret has 256 bits of entropy, so hashing speed does not make
-// guessing feasible, and Authenticate runs on every request.
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
-
-// randomString returns n random bytes in keyEncoding.
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead
-	return keyEncoding.EncodeToString(b)
-}
-
-// parseToken returns the prefix of a well-formed token.
-func parseToken(token string) (prefix string, ok bool) {
-	if len(token) != tokenLen || !strings.HasPrefix(token, tokenMarker) {
-		return "", false
-	}
-	prefix, secret, ok := strings.Cut(token[len(tokenMarker):], "_")
-	if !ok || len(prefix) != prefixLen || len(secret) != secretLen || !isKeyText(prefix) || !isKeyText(secret) {
-		return "", false
-	}
-	return prefix, true
-}
-
-// isKeyText reports whether s uses only keyEncoding's alphabet.
-func isKeyText(s string) bool {
-	for _, r := range s {
-		if !('a' <= r && r <= 'z' || '2' <= r && r <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-// displayKey is how a key is named to people: its token without the secret.
-func displayKey(prefix string) string { return tokenMarker + prefix }
-
 // CreateKey stores a new key for tenant with scopes and an optional expiry
 // (zero: never) and returns its token. Only the token's hash is stored, so
 // this is the one time the token can be shown.
 func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capability.Scope, expiresAt time.Time) (string, *capability.APIKey, error) {
-	scopes, err := normalizeScopes(scopes)
+	scopes, err := storecore.NormalizeScopes(scopes)
 	if err != nil {
 		return "", nil, err
 	}
@@ -296,15 +208,15 @@ func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capabil
 	for i, s := range scopes {
 		names[i] = string(s)
 	}
-	for range maxKeyTries {
-		key.Prefix = randomString(prefixBytes)
-		token := tokenMarker + key.Prefix + "_" + randomString(secretBytes)
+	for range storecore.MaxKeyTries {
+		prefix, token := storecore.NewToken()
+		key.Prefix = prefix
 		// ON CONFLICT instead of catching the duplicate: a prefix collision
 		// then needs no savepoint and cannot abort a surrounding
 		// transaction.
 		tag, err := c.pool.Exec(ctx, `INSERT INTO capd_control.api_keys (prefix, tenant, secret_hash, scopes, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (prefix) DO NOTHING`,
-			key.Prefix, tenant, hashToken(token), names, now, optionalTime(key.ExpiresAt))
+			key.Prefix, tenant, storecore.HashToken(token), names, now, optionalTime(key.ExpiresAt))
 		if sqlstate(err) == sqlstateForeignKeyViolation {
 			return "", nil, fmt.Errorf("create key: %w", unknownTenant(tenant))
 		}
@@ -316,24 +228,6 @@ func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capabil
 		}
 	}
 	return "", nil, errors.New("create key: could not find a free key prefix")
-}
-
-// normalizeScopes checks that scopes is non-empty and known and returns it
-// sorted without duplicates, the form ParseScopes produces.
-func normalizeScopes(scopes []capability.Scope) ([]capability.Scope, error) {
-	if len(scopes) == 0 {
-		return nil, capability.InvalidInput("a key needs at least one scope; known scopes are "+capability.JoinScopes(capability.AllScopes),
-			capability.Issue{Path: "/scopes", Message: "must not be empty"})
-	}
-	for _, s := range scopes {
-		if !slices.Contains(capability.AllScopes, s) {
-			return nil, capability.InvalidInput(fmt.Sprintf("unknown scope %q; known scopes are %s", s, capability.JoinScopes(capability.AllScopes)),
-				capability.Issue{Path: "/scopes", Message: "unknown scope " + string(s)})
-		}
-	}
-	out := slices.Clone(scopes)
-	slices.Sort(out)
-	return slices.Compact(out), nil
 }
 
 // keyColumns are the columns scanKey reads, in order.
@@ -379,16 +273,16 @@ func (c *Control) ListKeys(ctx context.Context, tenant string) ([]*capability.AP
 // request on, on every node. It accepts the bare prefix, the displayed
 // "capd_<prefix>" or a whole token. Revoking twice keeps the first time.
 func (c *Control) RevokeKey(ctx context.Context, prefix string) error {
-	prefix = strings.TrimPrefix(prefix, tokenMarker)
+	prefix = strings.TrimPrefix(prefix, storecore.TokenMarker)
 	prefix, _, _ = strings.Cut(prefix, "_")
 	tag, err := c.pool.Exec(ctx,
 		"UPDATE capd_control.api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE prefix = $2",
 		controlTime(c.now()), prefix)
 	if err != nil {
-		return fmt.Errorf("revoke key %s: %w", quoteValue(prefix), err)
+		return fmt.Errorf("revoke key %s: %w", storecore.Quote(prefix), err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("API key %s: %w", quoteValue(displayKey(prefix)), capability.ErrNotFound)
+		return fmt.Errorf("API key %s: %w", storecore.Quote(storecore.DisplayKey(prefix)), capability.ErrNotFound)
 	}
 	return nil
 }
@@ -405,11 +299,11 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 	if token == "" {
 		return capability.Principal{}, unauthenticated("no API key given; send a capd_ API key")
 	}
-	prefix, ok := parseToken(token)
+	prefix, ok := storecore.ParseToken(token)
 	if !ok {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
-	sum := hashToken(token)
+	sum := storecore.HashToken(token)
 
 	var (
 		tenant           string
@@ -422,22 +316,22 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 		"SELECT tenant, secret_hash, scopes, expires_at, revoked_at, pins FROM capd_control.api_keys WHERE prefix = $1", prefix).
 		Scan(&tenant, &hash, &scopes, &expires, &revoked, &pins)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
 	if err != nil {
 		return capability.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if subtle.ConstantTimeCompare(hash, sum) != 1 {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
 	if revoked != nil {
 		return capability.Principal{}, unauthenticated(fmt.Sprintf(
-			"API key %s was revoked; create a new one with capd keys create", displayKey(prefix)))
+			"API key %s was revoked; create a new one with capd keys create", storecore.DisplayKey(prefix)))
 	}
 	expiresAt := fromOptionalTime(expires)
 	if !expiresAt.IsZero() && !c.now().Before(expiresAt) {
 		return capability.Principal{}, unauthenticated(fmt.Sprintf(
-			"API key %s expired at %s; create a new one with capd keys create", displayKey(prefix), expiresAt.Format(time.RFC3339)))
+			"API key %s expired at %s; create a new one with capd keys create", storecore.DisplayKey(prefix), expiresAt.Format(time.RFC3339)))
 	}
 	return capability.Principal{
 		Tenant:    tenant,
@@ -471,7 +365,7 @@ func (c *Control) PinKey(ctx context.Context, prefix string, pins map[string]str
 		return fmt.Errorf("pin key: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("pin key %s: %w", displayKey(prefix), capability.ErrNotFound)
+		return fmt.Errorf("pin key %s: %w", storecore.DisplayKey(prefix), capability.ErrNotFound)
 	}
 	return nil
 }
@@ -710,24 +604,8 @@ func scanConformance(row pgx.Row) (capability.ConformanceResult, error) {
 
 // ---- capability sets
 
-// setNamePattern is what a set name may look like; the table's CHECK holds
-// the same rule, so a row written around the store cannot break it either.
-var setNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
 // setColumns are the columns scanSet reads, in order.
 const setColumns = "owner, name, description, is_public, members, source, tags, created_by, created_at, updated_at"
-
-// validateSetName returns an invalid_input error saying what a set name
-// may be.
-func validateSetName(name string) error {
-	if setNamePattern.MatchString(name) {
-		return nil
-	}
-	return capability.InvalidInput(
-		"set name "+quoteValue(name)+" is not valid: use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit",
-		capability.Issue{Path: "/name", Message: "must match " + setNamePattern.String(), Keyword: "pattern"},
-	)
-}
 
 // encodeSetLists returns s's members and tags as JSON arrays. Nil lists
 // are stored, and set on s, as empty ones, which is what a read returns.
@@ -754,7 +632,7 @@ func encodeSetLists(s *capability.CapabilitySet) (members, tags string, err erro
 // already_exists. Zero CreatedAt is set from the clock and zero UpdatedAt
 // to CreatedAt.
 func (c *Control) CreateSet(ctx context.Context, s *capability.CapabilitySet) error {
-	if err := validateSetName(s.Name); err != nil {
+	if err := storecore.ValidateSetName(s.Name); err != nil {
 		return err
 	}
 	if s.CreatedAt.IsZero() {
@@ -790,10 +668,10 @@ func (c *Control) FindSet(ctx context.Context, owner, name string) (*capability.
 	row := c.pool.QueryRow(ctx, "SELECT "+setColumns+" FROM capd_control.capability_sets WHERE owner = $1 AND name = $2", owner, name)
 	s, err := scanSet(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("set %s of tenant %s: %w", quoteValue(name), quoteValue(owner), capability.ErrNotFound)
+		return nil, fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), capability.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find set %s of tenant %s: %w", quoteValue(name), quoteValue(owner), err)
+		return nil, fmt.Errorf("find set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), err)
 	}
 	return s, nil
 }
@@ -804,11 +682,11 @@ func (c *Control) FindPublicSets(ctx context.Context, name string) ([]*capabilit
 	rows, err := c.pool.Query(ctx,
 		"SELECT "+setColumns+" FROM capd_control.capability_sets WHERE is_public AND name = $1 ORDER BY owner", name)
 	if err != nil {
-		return nil, fmt.Errorf("find public sets %s: %w", quoteValue(name), err)
+		return nil, fmt.Errorf("find public sets %s: %w", storecore.Quote(name), err)
 	}
 	out, err := collect(rows, scanSet)
 	if err != nil {
-		return nil, fmt.Errorf("find public sets %s: %w", quoteValue(name), err)
+		return nil, fmt.Errorf("find public sets %s: %w", storecore.Quote(name), err)
 	}
 	return out, nil
 }
@@ -842,11 +720,11 @@ func (c *Control) ListSets(ctx context.Context, f capability.SetFilter) ([]*capa
 	query += " ORDER BY name, owner LIMIT " + p.arg(limit) + " OFFSET " + p.arg(max(f.Offset, 0))
 	rows, err := c.pool.Query(ctx, query, p.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list sets of tenant %s: %w", quoteValue(f.Owner), err)
+		return nil, fmt.Errorf("list sets of tenant %s: %w", storecore.Quote(f.Owner), err)
 	}
 	out, err := collect(rows, scanSet)
 	if err != nil {
-		return nil, fmt.Errorf("list sets of tenant %s: %w", quoteValue(f.Owner), err)
+		return nil, fmt.Errorf("list sets of tenant %s: %w", storecore.Quote(f.Owner), err)
 	}
 	return out, nil
 }
@@ -870,7 +748,7 @@ func (c *Control) UpdateSet(ctx context.Context, s *capability.CapabilitySet) er
 		s.Description, s.IsPublic, members, s.Source, tags, s.UpdatedAt, s.Owner, s.Name).
 		Scan(&s.CreatedBy, &s.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("set %s of tenant %s: %w", quoteValue(s.Name), quoteValue(s.Owner), capability.ErrNotFound)
+		return fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(s.Name), storecore.Quote(s.Owner), capability.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("update set %s/%s: %w", s.Owner, s.Name, err)
@@ -886,7 +764,7 @@ func (c *Control) DeleteSet(ctx context.Context, owner, name string) error {
 		return fmt.Errorf("delete set %s/%s: %w", owner, name, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set %s of tenant %s: %w", quoteValue(name), quoteValue(owner), capability.ErrNotFound)
+		return fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), capability.ErrNotFound)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/store/pgtest"
 	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var (
@@ -304,7 +305,7 @@ func TestControlAuthenticate(t *testing.T) {
 		forged := "capd_" + key.Prefix + "_" + strings.Repeat("a", 52) // real prefix, wrong secret
 		_, err := control.Authenticate(ctx, forged)
 		requireCode(t, capability.CodeUnauthenticated, err)
-		require.Equal(t, invalidToken, capability.AsError(err).Message, "reveals nothing about the real key")
+		require.Equal(t, storecore.InvalidToken, capability.AsError(err).Message, "reveals nothing about the real key")
 
 		_, err = control.Authenticate(ctx, "capd_aaaaaaaa_"+strings.Repeat("b", 52))
 		requireCode(t, capability.CodeUnauthenticated, err)

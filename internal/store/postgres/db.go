@@ -2,19 +2,19 @@ package postgres
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // Options configures the stores. The clock and the ID generator are
 // injectable so tests and conformance fixtures are deterministic.
 type Options struct {
 	Now   func() time.Time           // clock; nil means time.Now
-	NewID func(prefix string) string // ID generator; nil means NewID
+	NewID func(prefix string) string // ID generator; nil means storecore.NewID
 
 	// MaxConns caps the connection pool; 0 keeps pgxpool's default (the
 	// larger of 4 and the number of CPUs), or pool_max_conns in the DSN.
@@ -27,18 +27,9 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
-		o.NewID = NewID
+		o.NewID = storecore.NewID
 	}
 	return o
-}
-
-// NewID returns prefix + "_" + a UUIDv7 as 32 lowercase hex digits, the
-// same form as the SQLite store's IDs, so data moves between the engines
-// unchanged. UUIDv7 starts with the time in milliseconds, so IDs sort by
-// creation and list queries can page with "id > after".
-func NewID(prefix string) string {
-	u := uuid.Must(uuid.NewV7())
-	return prefix + "_" + hex.EncodeToString(u[:])
 }
 
 // DB is a PostgreSQL database holding the control schema and one schema

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var (
@@ -68,7 +69,7 @@ func TenantSchema(slug string) string { return "tenant_" + slug }
 // second node wait and then find the work done. A failed first use is not
 // cached, so the next call tries again.
 func (t *Tenants) Tenant(ctx context.Context, slug string) (capability.TenantStore, error) {
-	if err := validateSlug(slug); err != nil {
+	if err := storecore.ValidateSlug(slug); err != nil {
 		return nil, err
 	}
 	for {

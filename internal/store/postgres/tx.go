@@ -11,12 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultPageLimit is the page size when a Page leaves Limit at zero or
 // below; the same as the SQLite store's, so both answer a call alike.
-const DefaultPageLimit = sqlite.DefaultPageLimit
+const DefaultPageLimit = storecore.DefaultPageLimit
 
 var _ capability.Tx = (*tx)(nil)
 

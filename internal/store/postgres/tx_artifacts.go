@@ -7,12 +7,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultArtifactContentType is stored for an artifact whose ContentType is
 // empty; the same as the SQLite store's.
-const DefaultArtifactContentType = sqlite.DefaultArtifactContentType
+const DefaultArtifactContentType = storecore.DefaultArtifactContentType
 
 // artifactManifestColumns are the columns a listing reads: everything but
 // the content.
@@ -25,7 +25,7 @@ const artifactManifestColumns = "id, run_id, name, content_type, size, sha256, c
 // else.
 func (t *tx) CreateRunArtifact(ctx context.Context, a *capability.RunArtifact) error {
 	if a.ID == "" {
-		a.ID = t.newID(sqlite.PrefixArtifact)
+		a.ID = t.newID(storecore.PrefixArtifact)
 	}
 	if a.ContentType == "" {
 		a.ContentType = DefaultArtifactContentType

@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 const projectColumns = "id, name, description, created_at, updated_at"
@@ -25,7 +25,7 @@ func (t *tx) CreateProject(ctx context.Context, p *capability.Project) error {
 		return err
 	}
 	if p.ID == "" {
-		p.ID = t.newID(sqlite.PrefixProject)
+		p.ID = t.newID(storecore.PrefixProject)
 	}
 	t.stamp(&p.CreatedAt, &p.UpdatedAt)
 	tag, err := t.tx.Exec(ctx,
@@ -112,7 +112,7 @@ const staffColumns = "id, name, email, role, created_at"
 // empty.
 func (t *tx) CreateStaff(ctx context.Context, s *capability.Staff) error {
 	if s.ID == "" {
-		s.ID = t.newID(sqlite.PrefixStaff)
+		s.ID = t.newID(storecore.PrefixStaff)
 	}
 	t.stamp(&s.CreatedAt, nil)
 	tag, err := t.tx.Exec(ctx,

@@ -8,12 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultRunLogLimit is the number of log entries FindRunLog returns when
 // limit is zero or below; the same as the SQLite store's.
-const DefaultRunLogLimit = sqlite.DefaultRunLogLimit
+const DefaultRunLogLimit = storecore.DefaultRunLogLimit
 
 // AppendRunLog numbers entries after the run's last one and inserts them,
 // setting each entry's RunID and Seq, and At from the store's clock when it

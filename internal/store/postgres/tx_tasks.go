@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // taskStatuses is the closed set of task statuses, in workflow order.
@@ -34,7 +34,7 @@ func (t *tx) CreateTask(ctx context.Context, task *capability.Task) error {
 		return fmt.Errorf("create task: %w", err)
 	}
 	if task.ID == "" {
-		task.ID = t.newID(sqlite.PrefixTask)
+		task.ID = t.newID(storecore.PrefixTask)
 	}
 	if task.Status == "" {
 		task.Status = capability.TaskTodo

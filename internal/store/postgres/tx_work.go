@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 const actionColumns = "id, task_id, title, notes, assignee_id, state, created_at, updated_at"
@@ -19,7 +19,7 @@ const actionColumns = "id, task_id, title, notes, assignee_id, state, created_at
 // exist; the foreign keys reject anything else.
 func (t *tx) CreateTaskAction(ctx context.Context, a *capability.TaskAction) error {
 	if a.ID == "" {
-		a.ID = t.newID(sqlite.PrefixAction)
+		a.ID = t.newID(storecore.PrefixAction)
 	}
 	if a.State == "" {
 		a.State = capability.ActionOpen
@@ -118,7 +118,7 @@ const runColumns = "id, task_id, status, branch, stage, output, state, error_mes
 // foreign key rejects anything else.
 func (t *tx) CreateTaskRun(ctx context.Context, r *capability.TaskRun) error {
 	if r.ID == "" {
-		r.ID = t.newID(sqlite.PrefixRun)
+		r.ID = t.newID(storecore.PrefixRun)
 	}
 	if r.Status == "" {
 		r.Status = capability.RunRunning

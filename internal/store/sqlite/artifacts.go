@@ -7,11 +7,12 @@ import (
 	"fmt"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultArtifactContentType is stored for an artifact whose ContentType is
 // empty: bytes of unknown kind, which a client downloads rather than renders.
-const DefaultArtifactContentType = "application/octet-stream"
+const DefaultArtifactContentType = storecore.DefaultArtifactContentType
 
 // artifactManifestColumns are the columns a listing reads: everything but
 // the content, which is also the table's last column so that reading these

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var _ capability.ControlStore = (*Control)(nil)
@@ -26,7 +27,7 @@ type Control struct {
 // CreateTenant registers t. The slug must be valid; the name defaults to the
 // slug and the creation time to now. A taken slug is already_exists.
 func (c *Control) CreateTenant(ctx context.Context, t *capability.Tenant) error {
-	if err := validateSlug(t.Slug); err != nil {
+	if err := storecore.ValidateSlug(t.Slug); err != nil {
 		return err
 	}
 	if t.Name == "" {
@@ -54,10 +55,10 @@ func (c *Control) FindTenant(ctx context.Context, slug string) (*capability.Tena
 	row := c.db.reader.QueryRowContext(ctx, "SELECT slug, name, created_at FROM tenants WHERE slug = ?", slug)
 	t, err := scanTenant(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("tenant %s: %w", quote(slug), capability.ErrNotFound)
+		return nil, fmt.Errorf("tenant %s: %w", storecore.Quote(slug), capability.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find tenant %s: %w", quote(slug), err)
+		return nil, fmt.Errorf("find tenant %s: %w", storecore.Quote(slug), err)
 	}
 	return t, nil
 }
@@ -86,7 +87,7 @@ func (c *Control) ListTenants(ctx context.Context) ([]*capability.Tenant, error)
 // unknownTenant is the not_found error for a key operation on a tenant that
 // does not exist; it names the tenant so a typo is obvious.
 func unknownTenant(slug string) error {
-	return capability.Errorf(capability.CodeNotFound, "tenant %s does not exist", quote(slug))
+	return capability.Errorf(capability.CodeNotFound, "tenant %s does not exist", storecore.Quote(slug))
 }
 
 // scanTenant reads one (slug, name, created_at) row.

@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,73 +11,14 @@ import (
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
-
-// An API key token is "capd_" + prefix + "_" + secret, for example
-// capd_k3x9m2ab_<52 characters>. The prefix is public: it identifies the key
-// in lists, logs and revocation. The secret is 256 bits from crypto/rand.
-// Both use lowercase base32, so a token survives copy and paste, URLs and
-// case-folding terminals, and "capd_" lets secret scanners recognise leaks.
-const (
-	tokenMarker  = "capd_"
-	prefixBytes  = 5  // 40 bits: 8 base32 characters
-	secretBytes  = 32 // 256 bits: 52 base32 characters
-	prefixLen    = 8
-	secretLen    = 52
-	tokenLen     = len(tokenMarker) + prefixLen + 1 + secretLen
-	maxKeyTries  = 5 // prefix collisions at 40 bits are rare; retrying a few times is plenty
-	invalidToken = "invalid API key"
-)
-
-// keyEncoding is lowercase, unpadded base32 (RFC 4648 alphabet).
-var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// hashToken returns the stored form of a token. A fast hash is right here,
-// unlike for passwords: the secret has 256 bits of entropy, so no amount of
-// hashing speed makes guessing it feasible, and Authenticate runs on every
-// request.
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
-
-// randomString returns n random bytes in keyEncoding.
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead
-	return keyEncoding.EncodeToString(b)
-}
-
-// parseToken returns the prefix of a well-formed token.
-func parseToken(token string) (prefix string, ok bool) {
-	if len(token) != tokenLen || !strings.HasPrefix(token, tokenMarker) {
-		return "", false
-	}
-	prefix, secret, ok := strings.Cut(token[len(tokenMarker):], "_")
-	if !ok || len(prefix) != prefixLen || len(secret) != secretLen || !isKeyText(prefix) || !isKeyText(secret) {
-		return "", false
-	}
-	return prefix, true
-}
-
-// isKeyText reports whether s uses only keyEncoding's alphabet.
-func isKeyText(s string) bool {
-	for _, r := range s {
-		if !('a' <= r && r <= 'z' || '2' <= r && r <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-// displayKey is how a key is named to people: its token without the secret.
-func displayKey(prefix string) string { return tokenMarker + prefix }
 
 // CreateKey stores a new key for tenant with scopes and an optional expiry
 // (zero: never) and returns its token. Only the token's hash is stored, so
 // this is the one time the token can be shown.
 func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capability.Scope, expiresAt time.Time) (string, *capability.APIKey, error) {
-	scopes, err := normalizeScopes(scopes)
+	scopes, err := storecore.NormalizeScopes(scopes)
 	if err != nil {
 		return "", nil, err
 	}
@@ -98,12 +36,11 @@ func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capabil
 		if err := tenantExists(ctx, tx, tenant); err != nil {
 			return err
 		}
-		for range maxKeyTries {
-			key.Prefix = randomString(prefixBytes)
-			token = tokenMarker + key.Prefix + "_" + randomString(secretBytes)
+		for range storecore.MaxKeyTries {
+			key.Prefix, token = storecore.NewToken()
 			_, err := tx.ExecContext(ctx,
 				"INSERT INTO api_keys (prefix, tenant, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-				key.Prefix, tenant, hashToken(token), capability.JoinScopes(scopes), formatTime(now), formatNullTime(key.ExpiresAt))
+				key.Prefix, tenant, storecore.HashToken(token), capability.JoinScopes(scopes), formatTime(now), formatNullTime(key.ExpiresAt))
 			if !isUniqueViolation(err) {
 				return err
 			}
@@ -114,24 +51,6 @@ func (c *Control) CreateKey(ctx context.Context, tenant string, scopes []capabil
 		return "", nil, fmt.Errorf("create key: %w", err)
 	}
 	return token, key, nil
-}
-
-// normalizeScopes checks that scopes is non-empty and known and returns it
-// sorted without duplicates, the form ParseScopes produces.
-func normalizeScopes(scopes []capability.Scope) ([]capability.Scope, error) {
-	if len(scopes) == 0 {
-		return nil, capability.InvalidInput("a key needs at least one scope; known scopes are "+capability.JoinScopes(capability.AllScopes),
-			capability.Issue{Path: "/scopes", Message: "must not be empty"})
-	}
-	for _, s := range scopes {
-		if !slices.Contains(capability.AllScopes, s) {
-			return nil, capability.InvalidInput(fmt.Sprintf("unknown scope %q; known scopes are %s", s, capability.JoinScopes(capability.AllScopes)),
-				capability.Issue{Path: "/scopes", Message: "unknown scope " + string(s)})
-		}
-	}
-	out := slices.Clone(scopes)
-	slices.Sort(out)
-	return slices.Compact(out), nil
 }
 
 // tenantExists returns a not_found error naming tenant unless it exists.
@@ -180,7 +99,7 @@ func (c *Control) ListKeys(ctx context.Context, tenant string) ([]*capability.AP
 // request on, in every process. It accepts the bare prefix, the displayed
 // "capd_<prefix>" or a whole token. Revoking twice keeps the first time.
 func (c *Control) RevokeKey(ctx context.Context, prefix string) error {
-	prefix = strings.TrimPrefix(prefix, tokenMarker)
+	prefix = strings.TrimPrefix(prefix, storecore.TokenMarker)
 	prefix, _, _ = strings.Cut(prefix, "_")
 	var n int64
 	err := c.db.update(ctx, func(tx *sql.Tx) error {
@@ -194,10 +113,10 @@ func (c *Control) RevokeKey(ctx context.Context, prefix string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("revoke key %s: %w", quote(prefix), err)
+		return fmt.Errorf("revoke key %s: %w", storecore.Quote(prefix), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("API key %s: %w", quote(displayKey(prefix)), capability.ErrNotFound)
+		return fmt.Errorf("API key %s: %w", storecore.Quote(storecore.DisplayKey(prefix)), capability.ErrNotFound)
 	}
 	return nil
 }
@@ -213,11 +132,11 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 	if token == "" {
 		return capability.Principal{}, unauthenticated("no API key given; send a capd_ API key")
 	}
-	prefix, ok := parseToken(token)
+	prefix, ok := storecore.ParseToken(token)
 	if !ok {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
-	sum := hashToken(token)
+	sum := storecore.HashToken(token)
 
 	var (
 		tenant, scopes, pins string
@@ -228,17 +147,17 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 		"SELECT tenant, secret_hash, scopes, expires_at, revoked_at, pins FROM api_keys WHERE prefix = ?", prefix).
 		Scan(&tenant, &hash, &scopes, &expires, &revoked, &pins)
 	if errors.Is(err, sql.ErrNoRows) {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
 	if err != nil {
 		return capability.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if subtle.ConstantTimeCompare(hash, sum) != 1 {
-		return capability.Principal{}, unauthenticated(invalidToken)
+		return capability.Principal{}, unauthenticated(storecore.InvalidToken)
 	}
 	if revoked.Valid {
 		return capability.Principal{}, unauthenticated(fmt.Sprintf(
-			"API key %s was revoked; create a new one with capd keys create", displayKey(prefix)))
+			"API key %s was revoked; create a new one with capd keys create", storecore.DisplayKey(prefix)))
 	}
 	expiresAt, err := parseNullTime(expires)
 	if err != nil {
@@ -246,7 +165,7 @@ func (c *Control) Authenticate(ctx context.Context, token string) (capability.Pr
 	}
 	if !expiresAt.IsZero() && !c.now().Before(expiresAt) {
 		return capability.Principal{}, unauthenticated(fmt.Sprintf(
-			"API key %s expired at %s; create a new one with capd keys create", displayKey(prefix), expiresAt.Format(time.RFC3339)))
+			"API key %s expired at %s; create a new one with capd keys create", storecore.DisplayKey(prefix), expiresAt.Format(time.RFC3339)))
 	}
 	return capability.Principal{
 		Tenant:    tenant,
@@ -274,7 +193,7 @@ func (c *Control) PinKey(ctx context.Context, prefix string, pins map[string]str
 		return fmt.Errorf("pin key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("pin key %s: %w", displayKey(prefix), capability.ErrNotFound)
+		return fmt.Errorf("pin key %s: %w", storecore.DisplayKey(prefix), capability.ErrNotFound)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var (
@@ -118,7 +119,7 @@ func TestAuthenticate(t *testing.T) {
 		forged := "capd_" + key.Prefix + "_" + strings.Repeat("a", 52) // real prefix, wrong secret
 		_, err := control.Authenticate(ctx, forged)
 		requireUnauthenticated(t, err)
-		require.Equal(t, invalidToken, capability.AsError(err).Message, "reveals nothing about the real key")
+		require.Equal(t, storecore.InvalidToken, capability.AsError(err).Message, "reveals nothing about the real key")
 
 		_, err = control.Authenticate(ctx, "capd_aaaaaaaa_"+strings.Repeat("b", 52))
 		requireUnauthenticated(t, err)

@@ -1,10 +1,9 @@
 package sqlite
 
 import (
-	"encoding/hex"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultMaxOpenTenants bounds the tenant LRU when Options leaves it zero.
@@ -17,12 +16,12 @@ const DefaultMaxOpenTenants = 1000
 // ID prefixes name an entity's kind inside its ID, so an ID pasted into the
 // wrong field is recognisable at a glance by people and agents alike.
 const (
-	PrefixProject  = "prj"
-	PrefixTask     = "tsk"
-	PrefixStaff    = "stf"
-	PrefixAction   = "act"
-	PrefixRun      = "run"
-	PrefixArtifact = "art"
+	PrefixProject  = storecore.PrefixProject
+	PrefixTask     = storecore.PrefixTask
+	PrefixStaff    = storecore.PrefixStaff
+	PrefixAction   = storecore.PrefixAction
+	PrefixRun      = storecore.PrefixRun
+	PrefixArtifact = storecore.PrefixArtifact
 )
 
 // Options configures the stores. Only Dir is required; the clock and the ID
@@ -55,12 +54,5 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// NewID returns prefix + "_" + a UUIDv7 as 32 lowercase hex digits. UUIDv7
-// starts with the time in milliseconds and is monotonic within a process, so
-// IDs sort by creation: list queries can page with "id > after" and stay
-// stable under concurrent inserts. Hex without dashes keeps the ID one word
-// for double-click selection and URLs.
-func NewID(prefix string) string {
-	u := uuid.Must(uuid.NewV7())
-	return prefix + "_" + hex.EncodeToString(u[:])
-}
+// NewID returns a new id with prefix (see storecore.NewID).
+func NewID(prefix string) string { return storecore.NewID(prefix) }

@@ -5,11 +5,12 @@ import (
 	"fmt"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultRunLogLimit is the number of log entries FindRunLog returns when
 // limit is zero or below.
-const DefaultRunLogLimit = 100
+const DefaultRunLogLimit = storecore.DefaultRunLogLimit
 
 // AppendRunLog numbers entries after the run's last one and inserts them,
 // setting each entry's RunID and Seq, and At from the store's clock when it

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // Set listing bounds: ListSets returns DefaultSetsLimit sets when the
@@ -18,24 +18,8 @@ const (
 	MaxSetsLimit     = 500
 )
 
-// setNamePattern is what a set name may look like; the table's CHECK holds
-// the same rule, so a row written around the store cannot break it either.
-var setNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
 // setColumns are the columns scanSet reads, in order.
 const setColumns = "owner, name, description, is_public, members, source, tags, created_by, created_at, updated_at"
-
-// validateSetName returns an invalid_input error saying what a set name
-// may be.
-func validateSetName(name string) error {
-	if setNamePattern.MatchString(name) {
-		return nil
-	}
-	return capability.InvalidInput(
-		"set name "+quote(name)+" is not valid: use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit",
-		capability.Issue{Path: "/name", Message: "must match " + setNamePattern.String(), Keyword: "pattern"},
-	)
-}
 
 // encodeSetLists returns s's members and tags as JSON arrays. Nil lists
 // are stored, and set on s, as empty ones, which is what a read returns.
@@ -62,7 +46,7 @@ func encodeSetLists(s *capability.CapabilitySet) (members, tags string, err erro
 // already_exists. Zero CreatedAt is set from the clock and zero UpdatedAt
 // to CreatedAt.
 func (c *Control) CreateSet(ctx context.Context, s *capability.CapabilitySet) error {
-	if err := validateSetName(s.Name); err != nil {
+	if err := storecore.ValidateSetName(s.Name); err != nil {
 		return err
 	}
 	if s.CreatedAt.IsZero() {
@@ -101,10 +85,10 @@ func (c *Control) FindSet(ctx context.Context, owner, name string) (*capability.
 	row := c.db.reader.QueryRowContext(ctx, "SELECT "+setColumns+" FROM capability_sets WHERE owner = ? AND name = ?", owner, name)
 	s, err := scanSet(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("set %s of tenant %s: %w", quote(name), quote(owner), capability.ErrNotFound)
+		return nil, fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), capability.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find set %s of tenant %s: %w", quote(name), quote(owner), err)
+		return nil, fmt.Errorf("find set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), err)
 	}
 	return s, nil
 }
@@ -115,11 +99,11 @@ func (c *Control) FindPublicSets(ctx context.Context, name string) ([]*capabilit
 	rows, err := c.db.reader.QueryContext(ctx,
 		"SELECT "+setColumns+" FROM capability_sets WHERE is_public = 1 AND name = ? ORDER BY owner", name)
 	if err != nil {
-		return nil, fmt.Errorf("find public sets %s: %w", quote(name), err)
+		return nil, fmt.Errorf("find public sets %s: %w", storecore.Quote(name), err)
 	}
 	out, err := scanSets(rows)
 	if err != nil {
-		return nil, fmt.Errorf("find public sets %s: %w", quote(name), err)
+		return nil, fmt.Errorf("find public sets %s: %w", storecore.Quote(name), err)
 	}
 	return out, nil
 }
@@ -157,11 +141,11 @@ func (c *Control) ListSets(ctx context.Context, f capability.SetFilter) ([]*capa
 	rows, err := c.db.reader.QueryContext(ctx, query+" ORDER BY name, owner LIMIT ? OFFSET ?",
 		append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
-		return nil, fmt.Errorf("list sets of tenant %s: %w", quote(f.Owner), err)
+		return nil, fmt.Errorf("list sets of tenant %s: %w", storecore.Quote(f.Owner), err)
 	}
 	out, err := scanSets(rows)
 	if err != nil {
-		return nil, fmt.Errorf("list sets of tenant %s: %w", quote(f.Owner), err)
+		return nil, fmt.Errorf("list sets of tenant %s: %w", storecore.Quote(f.Owner), err)
 	}
 	return out, nil
 }
@@ -188,7 +172,7 @@ func (c *Control) UpdateSet(ctx context.Context, s *capability.CapabilitySet) er
 			Scan(&s.CreatedBy, &created)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("set %s of tenant %s: %w", quote(s.Name), quote(s.Owner), capability.ErrNotFound)
+		return fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(s.Name), storecore.Quote(s.Owner), capability.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("update set %s/%s: %w", s.Owner, s.Name, err)
@@ -214,7 +198,7 @@ func (c *Control) DeleteSet(ctx context.Context, owner, name string) error {
 		return fmt.Errorf("delete set %s/%s: %w", owner, name, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("set %s of tenant %s: %w", quote(name), quote(owner), capability.ErrNotFound)
+		return fmt.Errorf("set %s of tenant %s: %w", storecore.Quote(name), storecore.Quote(owner), capability.ErrNotFound)
 	}
 	return nil
 }

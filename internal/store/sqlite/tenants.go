@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 var (
@@ -39,7 +40,7 @@ func newTenants(dir string, control *Control, opts Options) *Tenants {
 // database on first use. An unknown slug is ErrNotFound and creates no file;
 // a malformed slug is invalid_input.
 func (t *Tenants) Tenant(ctx context.Context, slug string) (capability.TenantStore, error) {
-	if err := validateSlug(slug); err != nil {
+	if err := storecore.ValidateSlug(slug); err != nil {
 		return nil, err
 	}
 	// An open database proves the tenant exists (tenants are never
@@ -94,7 +95,7 @@ func (t *Tenants) path(slug string) string {
 
 // openDatabase opens (creating if needed) and migrates the database of slug.
 func (t *Tenants) openDatabase(ctx context.Context, slug string) (*database, error) {
-	if err := validateSlug(slug); err != nil {
+	if err := storecore.ValidateSlug(slug); err != nil {
 		return nil, err // unreachable through Tenant; guards the path below
 	}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/store/storecore"
 )
 
 // DefaultPageLimit is the page size when a Page leaves Limit at zero or
 // below.
-const DefaultPageLimit = 25
+const DefaultPageLimit = storecore.DefaultPageLimit
 
 var _ capability.Tx = (*tx)(nil)
 
