@@ -6,20 +6,26 @@ TS_DIR   := e2e/ts
 # npm writes this file into node_modules on every install: it is older than
 # package-lock.json (or absent) exactly when the packages need (re)installing.
 TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
-# How long make test fuzzes each fuzz target (three targets).
-FUZZTIME ?= 8s
+# How many inputs make test tries per fuzz target, each about 5-10 s here.
+# Counts, not durations: with a duration, Go 1.26's fuzz coordinator can
+# report a spurious "context deadline exceeded" failure when the time runs
+# out mid-call on a loaded machine (go.dev/issue/75804, fixed in Go 1.27).
+FUZZ_INVOKE   ?= 30000x
+FUZZ_MANIFEST ?= 1000x
+FUZZ_TOOLAPI  ?= 15000x
 
 .PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps browser postgres
 
 ## test: install the TypeScript client's npm packages, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
 # After go test (which already runs every fuzz target's seed corpus), each
-# fuzz target runs for FUZZTIME; -fuzz takes one target per package run.
+# fuzz target tries its FUZZ_* count of inputs; -fuzz takes one target per
+# package run.
 # A failing input is written to the package's testdata/fuzz/<FuzzName>/.
 # Minimising a new input is capped so the short run spends its time fuzzing.
 test: ts-deps browser postgres vet fmt-check go-test bench-smoke
-	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/invoke
-	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/registry
-	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZ_INVOKE) -fuzzminimizetime 2s ./internal/invoke
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZ_MANIFEST) -fuzzminimizetime 2s ./internal/registry
+	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZ_TOOLAPI) -fuzzminimizetime 2s ./internal/httpapi
 
 ts-deps: $(TS_STAMP)
 
