@@ -14,7 +14,6 @@ import (
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/schema"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 // Runner runs cases against targets.
@@ -281,10 +280,10 @@ func jsonText(v any) string {
 
 // RunLocal runs cases against the built-in providers on each tenant in
 // slugs, each on its own scratch copy, and returns every result.
-func (r *Runner) RunLocal(ctx context.Context, runID string, tenants *sqlite.Tenants, slugs []string, cases []*Case) ([]capability.ConformanceResult, error) {
+func (r *Runner) RunLocal(ctx context.Context, runID string, stores capability.ScratchStores, slugs []string, cases []*Case) ([]capability.ConformanceResult, error) {
 	var all []capability.ConformanceResult
 	for _, slug := range slugs {
-		t, err := NewLocal(ctx, r.Suite.Registry, tenants, slug)
+		t, err := NewLocal(ctx, r.Suite.Registry, stores, slug)
 		if err != nil {
 			return all, err
 		}

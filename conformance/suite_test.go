@@ -14,6 +14,8 @@ import (
 	"github.com/capd-dev/capd/internal/demo"
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
+	"github.com/capd-dev/capd/internal/store/pgtest"
+	"github.com/capd-dev/capd/internal/store/postgres"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/schemas"
 )
@@ -29,41 +31,70 @@ func loadSuite(t *testing.T) *conformance.Suite {
 	return suite
 }
 
-// TestProjectkitHonoursEveryContract runs every case of every capability
-// version against projectkit on two temporary tenants: an empty one and
-// one full of demo data, so no case leans on what a tenant holds. It also
-// checks that the run changed neither tenant's live data.
-func TestProjectkitHonoursEveryContract(t *testing.T) {
-	ctx := context.Background()
-	suite := loadSuite(t)
-	db, err := sqlite.Open(ctx, sqlite.Options{Dir: t.TempDir()})
-	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "empty-org"}))
-	_, err = demo.Seed(ctx, db.Control(), db.Tenants(), time.Now())
-	require.NoError(t, err)
-	tenants := []string{"empty-org", demo.Tenants[0]}
-	before := liveState(t, db, tenants)
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-	cases := suite.Select(conformance.Filter{})
-	runner := &conformance.Runner{Suite: suite}
-	results, err := runner.RunLocal(ctx, conformance.NewRunID(time.Now()), db.Tenants(), tenants, cases)
-	require.NoError(t, err)
-	require.Len(t, results, 2*len(cases))
-	for _, r := range results {
-		assert.Equal(t, capability.OutcomePass, r.Outcome, "%s %s@%s %s: %s", r.Provider, r.Capability, r.Version, r.CaseID, r.Message)
-		assert.Contains(t, []string{"projectkit:empty-org", "projectkit:" + demo.Tenants[0]}, r.Provider)
+// engine is one store implementation the suite runs against.
+type engine struct {
+	name string
+	open func(t *testing.T) (capability.ControlStore, capability.TenantStores, capability.ScratchStores)
+}
+
+// engines are every store capd ships: SQLite files and a real PostgreSQL
+// server (started by pgtest).
+var engines = []engine{
+	{"sqlite", func(t *testing.T) (capability.ControlStore, capability.TenantStores, capability.ScratchStores) {
+		db, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db.Control(), db.Tenants(), db.Tenants()
+	}},
+	{"postgres", func(t *testing.T) (capability.ControlStore, capability.TenantStores, capability.ScratchStores) {
+		db, err := postgres.Open(context.Background(), pgtest.DSN(t), postgres.Options{})
+		require.NoError(t, err)
+		t.Cleanup(db.Close)
+		return db.Control(), db.Tenants(), db.Tenants()
+	}},
+}
+
+// TestProjectkitHonoursEveryContract runs every case of every capability
+// version against projectkit on each store engine, on two temporary
+// tenants: an empty one and one full of demo data, so no case leans on
+// what a tenant holds. It also checks that the run changed neither
+// tenant's live data, nor a third tenant's.
+func TestProjectkitHonoursEveryContract(t *testing.T) {
+	suite := loadSuite(t)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			control, stores, scratch := e.open(t)
+			require.NoError(t, control.CreateTenant(ctx, &capability.Tenant{Slug: "empty-org"}))
+			_, err := demo.Seed(ctx, control, stores, time.Now())
+			require.NoError(t, err)
+			tenants := []string{"empty-org", demo.Tenants[0]}
+			all := append(append([]string(nil), tenants...), demo.Tenants[1])
+			before := liveState(t, stores, all)
+
+			cases := suite.Select(conformance.Filter{})
+			runner := &conformance.Runner{Suite: suite}
+			results, err := runner.RunLocal(ctx, conformance.NewRunID(time.Now()), scratch, tenants, cases)
+			require.NoError(t, err)
+			require.Len(t, results, 2*len(cases))
+			for _, r := range results {
+				assert.Equal(t, capability.OutcomePass, r.Outcome, "%s %s@%s %s: %s", r.Provider, r.Capability, r.Version, r.CaseID, r.Message)
+				assert.Contains(t, []string{"projectkit:empty-org", "projectkit:" + demo.Tenants[0]}, r.Provider)
+			}
+			assert.Equal(t, before, liveState(t, stores, all), "a run never changes live data")
+		})
 	}
-	assert.Equal(t, before, liveState(t, db, tenants), "a run never changes live data")
 }
 
 // liveState counts each tenant's projects and tasks straight from the store.
-func liveState(t *testing.T, db *sqlite.DB, slugs []string) map[string][2]int {
+func liveState(t *testing.T, stores capability.TenantStores, slugs []string) map[string][2]int {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string][2]int{}
 	for _, slug := range slugs {
-		store, err := db.Tenants().Tenant(ctx, slug)
+		store, err := stores.Tenant(ctx, slug)
 		require.NoError(t, err)
 		require.NoError(t, store.View(ctx, func(tx capability.Tx) error {
 			ps, err := tx.FindProjects(ctx, capability.ProjectFilter{Page: capability.Page{Limit: 10000}})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -17,7 +15,6 @@ import (
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/registry"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 // Response is a provider's answer to one call, as a client sees it.
@@ -39,47 +36,44 @@ type Target interface {
 }
 
 // Local runs cases through capd's own invoker on a scratch copy of one
-// tenant's database, so a run never changes the tenant's live data.
+// tenant's data, so a run never changes the tenant's live data.
 type Local struct {
-	inv    *invoke.Invoker
-	db     *sqlite.DB
-	dir    string
-	tenant string
-	caller capability.Principal
+	inv     *invoke.Invoker
+	discard func() error
+	tenant  string
+	caller  capability.Principal
 }
 
 var _ Target = (*Local)(nil)
 
-// NewLocal copies tenant's database from tenants into a temporary data
-// directory and returns a target that serves it with reg's handlers.
-func NewLocal(ctx context.Context, reg *registry.Registry, tenants *sqlite.Tenants, tenant string) (*Local, error) {
-	dir, err := os.MkdirTemp("", "capd-conformance-")
+// NewLocal takes a scratch copy of tenant from stores and returns a target
+// that serves it with reg's handlers. How the copy is made is the store's
+// business: SQLite copies the tenant's file, PostgreSQL works inside a
+// transaction it rolls back.
+func NewLocal(ctx context.Context, reg *registry.Registry, stores capability.ScratchStores, tenant string) (*Local, error) {
+	store, discard, err := stores.Scratch(ctx, tenant)
 	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*Local, error) {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("prepare scratch copy of %s: %w", tenant, err)
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Dir: dir, MaxOpenTenants: 1})
-	if err != nil {
-		return fail(err)
-	}
-	if err := db.Control().CreateTenant(ctx, &capability.Tenant{Slug: tenant}); err != nil {
-		db.Close()
-		return fail(err)
-	}
-	if err := tenants.CopyTenant(ctx, tenant, filepath.Join(dir, "tenants", tenant+".db")); err != nil {
-		db.Close()
-		return fail(err)
-	}
 	return &Local{
-		inv:    &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		db:     db,
-		dir:    dir,
-		tenant: tenant,
-		caller: capability.Principal{Tenant: tenant, KeyPrefix: "conformance", Scopes: capability.AllScopes},
+		inv:     &invoke.Invoker{Registry: reg, Tenants: oneTenant{slug: tenant, store: store}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		discard: discard,
+		tenant:  tenant,
+		caller:  capability.Principal{Tenant: tenant, KeyPrefix: "conformance", Scopes: capability.AllScopes},
 	}, nil
+}
+
+// oneTenant serves a single tenant's store as capability.TenantStores.
+type oneTenant struct {
+	slug  string
+	store capability.TenantStore
+}
+
+func (o oneTenant) Tenant(_ context.Context, slug string) (capability.TenantStore, error) {
+	if slug != o.slug {
+		return nil, capability.ErrNotFound
+	}
+	return o.store, nil
 }
 
 // Instance implements Target: the provider bound to v, on this tenant.
@@ -96,11 +90,7 @@ func (l *Local) Call(ctx context.Context, ref string, args json.RawMessage) (*Re
 }
 
 // Close discards the scratch copy.
-func (l *Local) Close() error {
-	err := l.db.Close()
-	os.RemoveAll(l.dir)
-	return err
-}
+func (l *Local) Close() error { return l.discard() }
 
 // Remote runs cases through an MCP client against any server that claims
 // the contracts: another capd, or another implementation.

@@ -191,3 +191,14 @@ type TenantStores interface {
 	// tenant does not exist in the control store.
 	Tenant(ctx context.Context, slug string) (TenantStore, error)
 }
+
+// ScratchStores gives throwaway copies of tenants' data, so a conformance
+// run can exercise every capability, writes included, without touching
+// what a tenant's agents see.
+type ScratchStores interface {
+	// Scratch returns a store over a copy of tenant's data as it is now.
+	// Writes through it are never visible to the tenant's live store;
+	// discard releases the copy and throws every change away. An unknown
+	// tenant is ErrNotFound.
+	Scratch(ctx context.Context, tenant string) (store TenantStore, discard func() error, err error)
+}
