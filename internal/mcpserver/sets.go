@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/capd-dev/capd/internal/capability"
@@ -21,8 +22,12 @@ type SetHub struct {
 }
 
 type setEntry struct {
-	srv  *Server
-	http http.Handler
+	srv         *Server
+	http        http.Handler
+	owner, name string
+	// tools is the fingerprint of the tools srv serves (toolsKey), so an
+	// unchanged set is never re-announced to its sessions.
+	tools string
 }
 
 // NewSetHub returns an empty hub.
@@ -36,15 +41,37 @@ func (h *SetHub) setTools(set *capability.CapabilitySet) []*registry.Version {
 	return sets.Tools(sets.Resolve(h.inv.Registry, set, nil))
 }
 
+// toolsKey fingerprints a tool list: name@version of each, in order.
+func toolsKey(tools []*registry.Version) string {
+	var b strings.Builder
+	for _, v := range tools {
+		b.WriteString(v.Manifest.Name)
+		b.WriteByte('@')
+		b.WriteString(v.Manifest.Version)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// entry returns set's server, creating it on first use, and brings its
+// tools up to date with set as read now. The set comes from the store on
+// every request, so a change made by another capd process (another node,
+// or the sets command) reaches this server at its next request even if
+// the change notification never arrived.
 func (h *SetHub) entry(set *capability.CapabilitySet) *setEntry {
 	key := sets.Key(set)
+	tools := h.setTools(set)
+	fp := toolsKey(tools)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.servers[key]
 	if !ok {
-		srv := NewForSet(h.inv, h.version, key, h.setTools(set))
-		e = &setEntry{srv: srv, http: srv.HTTPHandler()}
+		srv := NewForSet(h.inv, h.version, key, tools)
+		e = &setEntry{srv: srv, http: srv.HTTPHandler(), owner: set.Owner, name: set.Name, tools: fp}
 		h.servers[key] = e
+	} else if e.tools != fp {
+		e.tools = fp
+		e.srv.SetTools(tools)
 	}
 	return e
 }
@@ -56,18 +83,36 @@ func (h *SetHub) Handler(set *capability.CapabilitySet) http.Handler { return h.
 func (h *SetHub) Server(set *capability.CapabilitySet) *Server { return h.entry(set).srv }
 
 // Changed updates the server of owner's set name after it changed (set) or
-// was deleted (nil: no tools); its sessions get tools/list_changed.
+// was deleted (nil: no tools); its sessions get tools/list_changed unless
+// the set's tools are the same as before.
 func (h *SetHub) Changed(owner, name string, set *capability.CapabilitySet) {
 	key := sets.Key(&capability.CapabilitySet{Owner: owner, Name: name})
-	h.mu.Lock()
-	e, ok := h.servers[key]
-	h.mu.Unlock()
-	if !ok {
-		return // nobody has connected to it yet
-	}
 	var tools []*registry.Version
 	if set != nil {
 		tools = h.setTools(set)
 	}
+	fp := toolsKey(tools)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.servers[key]
+	if !ok || e.tools == fp {
+		return // nobody has connected to it yet, or nothing to announce
+	}
+	e.tools = fp
 	e.srv.SetTools(tools)
+}
+
+// SetRef names one capability set.
+type SetRef struct{ Owner, Name string }
+
+// Sets lists every set this hub serves, so a node that may have missed
+// change notifications can re-read them all.
+func (h *SetHub) Sets() []SetRef {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	refs := make([]SetRef, 0, len(h.servers))
+	for _, e := range h.servers {
+		refs = append(refs, SetRef{Owner: e.owner, Name: e.name})
+	}
+	return refs
 }

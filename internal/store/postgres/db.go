@@ -76,3 +76,10 @@ func (db *DB) Control() *Control { return db.control }
 
 // Close closes every connection; the DB is unusable afterwards.
 func (db *DB) Close() { db.pool.Close() }
+
+// Describe names the database for people: user, host, port and database,
+// never the password.
+func (db *DB) Describe() string {
+	c := db.pool.Config().ConnConfig
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}

@@ -12,6 +12,7 @@ import (
 // DB is an open data directory: the control database plus the tenant
 // databases opened on demand.
 type DB struct {
+	dir     string
 	control *Control
 	tenants *Tenants
 
@@ -38,6 +39,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	control := &Control{db: db, now: opts.Now}
 	return &DB{
+		dir:     opts.Dir,
 		control: control,
 		tenants: newTenants(tenantDir, control, opts),
 	}, nil
