@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
-
-	"github.com/spf13/cobra"
+	"time"
 
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/internal/capability"
@@ -15,7 +15,6 @@ import (
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/sets"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/schemas"
 )
 
@@ -44,7 +43,7 @@ func loadRegistryFrom(manifests fs.FS) (*registry.Registry, error) {
 
 // app is capd wired together over one data directory.
 type app struct {
-	db       *sqlite.DB
+	db       storage
 	reg      *registry.Registry
 	inv      *invoke.Invoker
 	sets     *sets.Service
@@ -55,6 +54,7 @@ type app struct {
 
 type appOptions struct {
 	dataDir        string
+	store          string // --store: "", sqlite, sqlite:DIR or a postgres:// URL
 	maxOpenTenants int
 	tenantMaxPages int // max_page_count of each tenant database; 0: no cap
 }
@@ -64,7 +64,7 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, sqlite.Options{Dir: o.dataDir, MaxOpenTenants: o.maxOpenTenants, TenantMaxPageCount: o.tenantMaxPages})
+	db, err := openStorage(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -77,25 +77,59 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	rec := invoke.NewBatchRecorder(db.Control(), logger)
 	inv := &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger}
 	hub := mcpserver.NewSetHub(inv, version)
-	return &app{
-		db: db, reg: reg, recorder: rec, logger: logger, inv: inv, setHub: hub,
-		sets: &sets.Service{Store: db.Control(), Registry: reg, BuiltIn: builtIn, Changed: hub.Changed},
-	}, nil
+	a := &app{db: db, reg: reg, recorder: rec, logger: logger, inv: inv, setHub: hub}
+	a.sets = &sets.Service{Store: db.Control(), Registry: reg, BuiltIn: builtIn, Changed: a.setChanged}
+	return a, nil
+}
+
+// setChanged updates this process's servers of a set that changed and,
+// on a store several nodes share, tells the other nodes.
+func (a *app) setChanged(owner, name string, set *capability.CapabilitySet) {
+	a.setHub.Changed(owner, name, set)
+	if feed, ok := a.db.(setChangeFeed); ok {
+		if err := feed.PublishSetChange(context.Background(), owner, name); err != nil {
+			a.logger.Warn("announce set change to other nodes", "set", owner+"/"+name, "err", err)
+		}
+	}
+}
+
+// watchSetChanges brings this node's set servers up to date when another
+// node announces a change, until ctx ends. Between a lost connection and
+// its return announcements are lost, so every served set is re-read then.
+// A store only one process serves (SQLite) has no announcements: requests
+// re-read their set anyway (SetHub.Handler).
+func (a *app) watchSetChanges(ctx context.Context) {
+	feed, ok := a.db.(setChangeFeed)
+	if !ok {
+		return
+	}
+	reload := func(owner, name string) {
+		if owner == "" {
+			return // built-in sets never change
+		}
+		set, err := a.db.Control().FindSet(ctx, owner, name)
+		switch {
+		case errors.Is(err, capability.ErrNotFound):
+			a.setHub.Changed(owner, name, nil)
+		case err != nil:
+			if ctx.Err() == nil {
+				a.logger.Warn("reload changed set", "set", owner+"/"+name, "err", err)
+			}
+		default:
+			a.setHub.Changed(owner, name, set)
+		}
+	}
+	resync := func() {
+		for _, ref := range a.setHub.Sets() {
+			reload(ref.Owner, ref.Name)
+		}
+	}
+	lost := func(err error) { a.logger.Warn("set change notifications interrupted; reconnecting", "err", err) }
+	feed.WatchSetChanges(ctx, time.Second, reload, resync, lost)
 }
 
 // Close flushes the call log and closes every database.
 func (a *app) Close() error {
 	a.recorder.Close()
 	return a.db.Close()
-}
-
-// withStore runs fn over the data directory's databases, for management
-// commands that need no registry, and closes them afterwards.
-func withStore(cmd *cobra.Command, data func() string, fn func(*sqlite.DB) error) error {
-	db, err := sqlite.Open(cmd.Context(), sqlite.Options{Dir: data()})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
 }

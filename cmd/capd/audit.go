@@ -9,10 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
-func newAuditCmd(data func() string) *cobra.Command {
+func newAuditCmd(loc func() location) *cobra.Command {
 	var tenant string
 	var since time.Duration
 	var limit int
@@ -27,7 +26,7 @@ func newAuditCmd(data func() string) *cobra.Command {
 			if tenant == "" {
 				return usageError("--tenant is required")
 			}
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				if _, err := db.Control().FindTenant(cmd.Context(), tenant); err != nil {
 					if errors.Is(err, capability.ErrNotFound) {
 						return usageError("no tenant %q; see capd tenants list", tenant)

@@ -33,7 +33,7 @@ type conformanceOptions struct {
 	noRecord              bool
 }
 
-func newConformanceCmd(data func() string) *cobra.Command {
+func newConformanceCmd(loc func() location) *cobra.Command {
 	cmd := &cobra.Command{Use: "conformance", Short: "Prove that providers honour the capability contracts"}
 	var o conformanceOptions
 	run := &cobra.Command{
@@ -47,7 +47,7 @@ func newConformanceCmd(data func() string) *cobra.Command {
 			"failed or errored, 2 usage error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runConformance(cmd.Context(), data(), o, cmd.OutOrStdout())
+			return runConformance(cmd.Context(), loc(), o, cmd.OutOrStdout())
 		},
 	}
 	f := run.Flags()
@@ -66,7 +66,7 @@ func newConformanceCmd(data func() string) *cobra.Command {
 	return cmd
 }
 
-func runConformance(ctx context.Context, dataDir string, o conformanceOptions, stdout io.Writer) error {
+func runConformance(ctx context.Context, l location, o conformanceOptions, stdout io.Writer) error {
 	switch o.format {
 	case "table", "json", "junit":
 	default:
@@ -80,7 +80,7 @@ func runConformance(ctx context.Context, dataDir string, o conformanceOptions, s
 	if o.url != "" && o.tenant != "" {
 		return usageError("--tenant selects local tenants; it cannot be combined with --url")
 	}
-	a, err := openApp(ctx, appOptions{dataDir: dataDir})
+	a, err := openApp(ctx, appOptions{dataDir: l.dir, store: l.store})
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runConformance(ctx context.Context, dataDir string, o conformanceOptions, s
 		if err != nil {
 			return err
 		}
-		if results, err = runner.RunLocal(ctx, runID, a.db.Tenants(), slugs, cases); err != nil {
+		if results, err = runner.RunLocal(ctx, runID, a.db.Scratch(), slugs, cases); err != nil {
 			return err
 		}
 	}

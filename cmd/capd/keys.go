@@ -12,10 +12,9 @@ import (
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/registry"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
-func newKeysCmd(data func() string) *cobra.Command {
+func newKeysCmd(loc func() location) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys"}
 	var tenant, scopes string
 	var pinRefs []string
@@ -43,7 +42,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				token, key, err := db.Control().CreateKey(cmd.Context(), tenant, sc, expires)
 				if err != nil {
 					return err
@@ -73,7 +72,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 			if listTenant == "" {
 				return errors.New("--tenant is required")
 			}
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				keys, err := db.Control().ListKeys(cmd.Context(), listTenant)
 				if err != nil {
 					return err
@@ -101,7 +100,7 @@ func newKeysCmd(data func() string) *cobra.Command {
 		Short: "Revoke a key; effective on its next request",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				if err := db.Control().RevokeKey(cmd.Context(), args[0]); err != nil {
 					if errors.Is(err, capability.ErrNotFound) {
 						return fmt.Errorf("no key with prefix %q; see capd keys list --tenant SLUG", args[0])

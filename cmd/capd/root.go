@@ -46,19 +46,20 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	var dataDir string
-	root.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir(), "data directory (env CAPD_DATA)")
-	data := func() string { return dataDir }
+	var l location
+	root.PersistentFlags().StringVar(&l.dir, "data", defaultDataDir(), "data directory (env CAPD_DATA): SQLite's databases, and local files such as the demo keys")
+	root.PersistentFlags().StringVar(&l.store, "store", os.Getenv("CAPD_STORE"), "where data lives (env CAPD_STORE): sqlite (in --data, the default), sqlite:DIR, or postgres://USER:PASSWORD@HOST:PORT/DATABASE shared by several capd nodes")
+	loc := func() location { return l }
 	root.AddCommand(
-		newServeCmd(data),
-		newStdioCmd(data),
-		newTenantsCmd(data),
-		newKeysCmd(data),
-		newStaffCmd(data),
+		newServeCmd(loc),
+		newStdioCmd(loc),
+		newTenantsCmd(loc),
+		newKeysCmd(loc),
+		newStaffCmd(loc),
 		newCapabilitiesCmd(),
-		newConformanceCmd(data),
-		newAuditCmd(data),
-		newSetsCmd(data),
+		newConformanceCmd(loc),
+		newAuditCmd(loc),
+		newSetsCmd(loc),
 		newBenchCmd(),
 	)
 	// A command-line mistake exits 2, distinct from a failure (1).

@@ -56,14 +56,14 @@ type serveOptions struct {
 	gcPercentSet bool
 }
 
-func newServeCmd(data func() string) *cobra.Command {
+func newServeCmd(loc func() location) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve MCP over streamable HTTP at /mcp",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.dataDir = data()
+			o.dataDir, o.store = loc().dir, loc().store
 			o.gcPercentSet = cmd.Flags().Changed("gc-percent")
 			return serve(cmd.Context(), o, cmd.OutOrStdout(), nil)
 		},
@@ -198,13 +198,18 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		IdleTimeout:       2 * time.Minute,
 	}
 
-	printBanner(out, o, ln.Addr(), len(a.reg.Versions()), keys)
+	printBanner(out, o, a.db.Describe(), ln.Addr(), len(a.reg.Versions()), keys)
 	if ready != nil {
 		ready(ln.Addr())
 	}
 	var background sync.WaitGroup
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer func() { stopBackground(); background.Wait() }()
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		a.watchSetChanges(bgCtx)
+	}()
 	if o.conformanceInterval > 0 {
 		suite, err := conformance.Load(capabilities.FS, schemas.FS, a.reg)
 		if err != nil {
@@ -231,13 +236,17 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	return nil
 }
 
-func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys []demoKey) {
+func printBanner(out io.Writer, o serveOptions, store string, addr net.Addr, nCaps int, keys []demoKey) {
 	url := "http://" + addr.String() + "/mcp"
 	fmt.Fprintf(out, "capd %s: %d capability versions\n", version, nCaps)
 	fmt.Fprintf(out, "  MCP (streamable HTTP)  %s\n", url)
 	fmt.Fprintf(out, "  catalog                http://%s/\n", addr)
 	fmt.Fprintf(out, "  health                 http://%s/healthz\n", addr)
-	fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
+	if strings.HasPrefix(store, "sqlite ") {
+		fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
+	} else {
+		fmt.Fprintf(out, "  store                  %s\n", store)
+	}
 	if host, _, _ := net.SplitHostPort(addr.String()); !httpapi.IsLoopbackHost(host) {
 		fmt.Fprintf(out, "  warning: listening beyond loopback (%s); only API keys protect it\n", host)
 	}
@@ -265,16 +274,57 @@ func printBanner(out io.Writer, o serveOptions, addr net.Addr, nCaps int, keys [
 // conformanceLoop runs every case against every tenant now and then every
 // interval, recording the results, so the catalog always has recent runs.
 func (a *app) conformanceLoop(ctx context.Context, suite *conformance.Suite, interval time.Duration) {
+	started := time.Now()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		a.runConformanceOnce(ctx, suite)
+		a.scheduledConformance(ctx, suite, started, interval)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+// scheduledConformance runs the suite unless another capd process sharing
+// the store is running it now, or has recorded a run since this process
+// started or within the last half interval. Every node schedules the
+// suite, so it keeps running while any node is up, and nodes on one store
+// take turns instead of each running it: the lock (a PostgreSQL advisory
+// lock, or an flock in the SQLite data directory) keeps two runs apart,
+// and the recorded runs tell a node its turn was already taken.
+func (a *app) scheduledConformance(ctx context.Context, suite *conformance.Suite, nodeStarted time.Time, interval time.Duration) {
+	unlock, ok, err := a.db.TryLock(ctx, "conformance")
+	if err != nil {
+		if ctx.Err() == nil {
+			a.logger.Error("conformance: take the schedule lock", "err", err)
+		}
+		return
+	}
+	if !ok {
+		a.logger.Info("conformance: another capd process is running the suite; skipping this turn")
+		return
+	}
+	defer unlock()
+	latest, err := a.db.Control().ListConformance(ctx, capability.ConformanceFilter{Limit: 1})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.logger.Error("conformance: read the latest run", "err", err)
+		}
+		return
+	}
+	if len(latest) == 1 {
+		since := nodeStarted
+		if half := time.Now().Add(-interval / 2); half.After(since) {
+			since = half
+		}
+		if latest[0].StartedAt.After(since) {
+			a.logger.Info("conformance: a recent run is recorded; skipping this turn", "run", latest[0].RunID)
+			return
+		}
+	}
+	a.runConformanceOnce(ctx, suite)
 }
 
 func (a *app) runConformanceOnce(ctx context.Context, suite *conformance.Suite) {
@@ -291,7 +341,7 @@ func (a *app) runConformanceOnce(ctx context.Context, suite *conformance.Suite) 
 	}
 	started := time.Now()
 	runID := conformance.NewRunID(started)
-	results, err := (&conformance.Runner{Suite: suite}).RunLocal(ctx, runID, a.db.Tenants(), slugs, suite.Select(conformance.Filter{}))
+	results, err := (&conformance.Runner{Suite: suite}).RunLocal(ctx, runID, a.db.Scratch(), slugs, suite.Select(conformance.Filter{}))
 	if ctx.Err() != nil {
 		return // shutting down: a partial run is not recorded
 	}

@@ -23,7 +23,7 @@ const setsLiveNote = "A running server reads sets from the store on each request
 	"effect on its next read; but MCP sessions already connected to that server are notified\n" +
 	"(tools/list_changed) only of changes made through its own HTTP API, not of changes made here."
 
-func newSetsCmd(data func() string) *cobra.Command {
+func newSetsCmd(loc func() location) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sets",
 		Short: "Create, list, show and delete capability sets",
@@ -54,7 +54,7 @@ func newSetsCmd(data func() string) *cobra.Command {
 				return err
 			}
 			set.Owner, set.CreatedBy = tenant, "cli"
-			return withApp(cmd, data, tenant, func(a *app) error {
+			return withApp(cmd, loc, tenant, func(a *app) error {
 				if err := a.sets.Create(cmd.Context(), set); err != nil {
 					return err
 				}
@@ -73,7 +73,7 @@ func newSetsCmd(data func() string) *cobra.Command {
 			if err := checkSetsFlags(tenant, "text"); err != nil {
 				return err
 			}
-			return withApp(cmd, data, tenant, func(a *app) error {
+			return withApp(cmd, loc, tenant, func(a *app) error {
 				list, err := a.sets.List(cmd.Context(), tenant, tag, 0, 0)
 				if err != nil {
 					return err
@@ -99,7 +99,7 @@ func newSetsCmd(data func() string) *cobra.Command {
 			if err := checkSetsFlags(tenant, format); err != nil {
 				return err
 			}
-			return withApp(cmd, data, tenant, func(a *app) error {
+			return withApp(cmd, loc, tenant, func(a *app) error {
 				set, err := a.sets.Find(cmd.Context(), tenant, args[0])
 				if err != nil {
 					return setsHint(err, tenant)
@@ -120,7 +120,7 @@ func newSetsCmd(data func() string) *cobra.Command {
 			if err := checkSetsFlags(tenant, "text"); err != nil {
 				return err
 			}
-			return withApp(cmd, data, tenant, func(a *app) error {
+			return withApp(cmd, loc, tenant, func(a *app) error {
 				if err := a.sets.Delete(cmd.Context(), tenant, args[0]); err != nil {
 					return setsHint(err, tenant)
 				}
@@ -148,8 +148,8 @@ func checkSetsFlags(tenant, format string) error {
 // withApp opens capd over the data directory (the registry and the
 // built-in sets are needed to resolve members), checks that tenant exists,
 // runs fn and closes.
-func withApp(cmd *cobra.Command, data func() string, tenant string, fn func(*app) error) error {
-	a, err := openApp(cmd.Context(), appOptions{dataDir: data()})
+func withApp(cmd *cobra.Command, loc func() location, tenant string, fn func(*app) error) error {
+	a, err := openApp(cmd.Context(), appOptions{dataDir: loc().dir, store: loc().store})
 	if err != nil {
 		return err
 	}

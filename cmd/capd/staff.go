@@ -8,10 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
-func newStaffCmd(data func() string) *cobra.Command {
+func newStaffCmd(loc func() location) *cobra.Command {
 	cmd := &cobra.Command{Use: "staff", Short: "Manage a tenant's staff (people tasks can be assigned to)"}
 	var tenant, email, role string
 	add := &cobra.Command{
@@ -26,7 +25,7 @@ func newStaffCmd(data func() string) *cobra.Command {
 			if name == "" || len(name) > 200 {
 				return errors.New("NAME must be 1 to 200 characters")
 			}
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				store, err := db.Tenants().Tenant(cmd.Context(), tenant)
 				if err != nil {
 					if errors.Is(err, capability.ErrNotFound) {

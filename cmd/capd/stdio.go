@@ -12,7 +12,7 @@ import (
 	"github.com/capd-dev/capd/internal/mcpserver"
 )
 
-func newStdioCmd(data func() string) *cobra.Command {
+func newStdioCmd(loc func() location) *cobra.Command {
 	var tenant, setName string
 	cmd := &cobra.Command{
 		Use:   "stdio [--tenant SLUG]",
@@ -22,7 +22,7 @@ func newStdioCmd(data func() string) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			a, err := openApp(ctx, appOptions{dataDir: data()})
+			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store})
 			if err != nil {
 				return err
 			}

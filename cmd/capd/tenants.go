@@ -7,10 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
-func newTenantsCmd(data func() string) *cobra.Command {
+func newTenantsCmd(loc func() location) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenants", Short: "Create and list tenants (organisations with their own database)"}
 	var name string
 	create := &cobra.Command{
@@ -18,12 +17,12 @@ func newTenantsCmd(data func() string) *cobra.Command {
 		Short: "Create a tenant",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				t := &capability.Tenant{Slug: args[0], Name: name}
 				if err := db.Control().CreateTenant(cmd.Context(), t); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "created tenant %s\nnext: capd keys create --tenant %s --data %s\n", t.Slug, t.Slug, data())
+				fmt.Fprintf(cmd.OutOrStdout(), "created tenant %s\nnext: capd keys create --tenant %s --data %s\n", t.Slug, t.Slug, loc().dir)
 				return nil
 			})
 		},
@@ -34,7 +33,7 @@ func newTenantsCmd(data func() string) *cobra.Command {
 		Short: "List tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, data, func(db *sqlite.DB) error {
+			return withStore(cmd, loc, func(db storage) error {
 				ts, err := db.Control().ListTenants(cmd.Context())
 				if err != nil {
 					return err
