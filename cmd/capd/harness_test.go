@@ -19,6 +19,7 @@ import (
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/demo"
+	"github.com/capd-dev/capd/internal/store/pgtest"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		panic("build capd: " + err.Error())
 	}
-	code := m.Run()
+	code := pgtest.Run(m) // also stops the PostgreSQL server, if a test started it
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

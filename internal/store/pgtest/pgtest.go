@@ -56,12 +56,17 @@ var (
 // Main runs the package's tests with m and then stops and removes the
 // server if any test started it. It exits the process with the tests'
 // status, so it is the whole body of TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain that has more to do after the tests: it
+// returns the status instead of exiting.
+func Run(m *testing.M) int {
 	mu.Lock()
 	inMain = true
 	mu.Unlock()
 	code := m.Run()
 	mu.Lock()
+	defer mu.Unlock()
 	if server != nil {
 		if err := server.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
@@ -71,8 +76,7 @@ func Main(m *testing.M) {
 		}
 		server = nil
 	}
-	mu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // DSN returns the connection string of a new, empty database for t alone,
