@@ -43,6 +43,9 @@ func Seed(ctx context.Context, control capability.ControlStore, tenants capabili
 			return created, err
 		}
 		if err := control.CreateTenant(ctx, &capability.Tenant{Slug: o.slug, Name: o.name}); err != nil {
+			if capability.ErrorCode(err) == capability.CodeAlreadyExists {
+				continue // another node sharing the store seeds it
+			}
 			return created, fmt.Errorf("create demo tenant %s: %w", o.slug, err)
 		}
 		store, err := tenants.Tenant(ctx, o.slug)
