@@ -252,8 +252,12 @@ func printBanner(out io.Writer, o serveOptions, store string, addr net.Addr, nCa
 	}
 	if len(keys) == 0 {
 		fmt.Fprintf(out, "\nNo demo data. To start using capd:\n")
-		fmt.Fprintf(out, "  capd tenants create my-org --data %s\n", o.dataDir)
-		fmt.Fprintf(out, "  capd keys create --tenant my-org --data %s\n", o.dataDir)
+		where := "--data " + o.dataDir
+		if !strings.HasPrefix(store, "sqlite ") {
+			where = "--store <the same URL>"
+		}
+		fmt.Fprintf(out, "  capd tenants create my-org %s\n", where)
+		fmt.Fprintf(out, "  capd keys create --tenant my-org %s\n", where)
 		fmt.Fprintf(out, "then send the key as Authorization: Bearer <key> to %s\n", url)
 		fmt.Fprintf(out, "(or run with --demo for three sample tenants)\n")
 		return
