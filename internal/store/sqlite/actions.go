@@ -74,8 +74,9 @@ func (t *tx) FindTaskActions(ctx context.Context, taskID string, p capability.Pa
 // time never change.
 func (t *tx) UpdateTaskAction(ctx context.Context, a *capability.TaskAction) error {
 	if a.UpdatedAt.IsZero() {
-		a.UpdatedAt = t.now().UTC()
+		a.UpdatedAt = t.now()
 	}
+	a.UpdatedAt = a.UpdatedAt.UTC()
 	res, err := t.tx.ExecContext(ctx,
 		"UPDATE task_actions SET title = ?, notes = ?, assignee_id = ?, state = ?, updated_at = ? WHERE id = ?",
 		a.Title, a.Notes, nullString(a.AssigneeID), a.State, formatTime(a.UpdatedAt), a.ID)

@@ -34,8 +34,9 @@ func (c *Control) CreateTenant(ctx context.Context, t *capability.Tenant) error 
 		t.Name = t.Slug
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = c.now().UTC()
+		t.CreatedAt = c.now()
 	}
+	t.CreatedAt = t.CreatedAt.UTC()
 	err := c.db.update(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO tenants (slug, name, created_at) VALUES (?, ?, ?)",
 			t.Slug, t.Name, formatTime(t.CreatedAt))

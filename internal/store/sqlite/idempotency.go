@@ -34,6 +34,7 @@ func (t *tx) SaveIdempotentResult(ctx context.Context, r *capability.IdempotentR
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = t.now()
 	}
+	r.CreatedAt = r.CreatedAt.UTC()
 	_, err := t.tx.ExecContext(ctx,
 		`INSERT INTO idempotency_keys (key, capability, args_hash, result, created_at) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (key) DO UPDATE SET capability = excluded.capability, args_hash = excluded.args_hash,

@@ -36,8 +36,9 @@ func (t *tx) AppendRunLog(ctx context.Context, runID string, entries []*capabili
 		e.RunID = runID
 		e.Seq = last + int64(i) + 1
 		if e.At.IsZero() {
-			e.At = t.now().UTC()
+			e.At = t.now()
 		}
+		e.At = e.At.UTC()
 		if _, err := insert.ExecContext(ctx, e.RunID, e.Seq, e.Level, e.Message, formatTime(e.At)); err != nil {
 			return fmt.Errorf("append run log of %s: %w", runID, err)
 		}

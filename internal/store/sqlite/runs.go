@@ -76,8 +76,9 @@ func (t *tx) FindTaskRuns(ctx context.Context, taskID string, p capability.Page)
 // time never change.
 func (t *tx) UpdateTaskRun(ctx context.Context, r *capability.TaskRun) error {
 	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = t.now().UTC()
+		r.UpdatedAt = t.now()
 	}
+	r.UpdatedAt = r.UpdatedAt.UTC()
 	stampFinished(r)
 	res, err := t.tx.ExecContext(ctx,
 		`UPDATE task_runs SET status = ?, branch = ?, stage = ?, output = ?, state = ?,
@@ -118,6 +119,7 @@ func stampFinished(r *capability.TaskRun) {
 	if capability.RunFinished(r.Status) && r.FinishedAt.IsZero() {
 		r.FinishedAt = r.UpdatedAt
 	}
+	r.FinishedAt = r.FinishedAt.UTC()
 }
 
 // scanRun reads one row selected with runColumns; NULL text becomes "",

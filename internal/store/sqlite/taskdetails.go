@@ -30,6 +30,7 @@ func (t *tx) SaveTaskDetails(ctx context.Context, d *capability.TaskDetails) err
 	if d.Labels == nil {
 		d.Labels = []string{}
 	}
+	d.ExpiresAt = d.ExpiresAt.UTC()
 	labels, err := json.Marshal(d.Labels)
 	if err != nil {
 		return fmt.Errorf("save details of task %s: %w", d.TaskID, err)

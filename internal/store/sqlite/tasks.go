@@ -116,8 +116,9 @@ func (t *tx) FindTasks(ctx context.Context, f capability.TaskFilter) ([]*capabil
 // it. The project, creation time and agent vendor never change.
 func (t *tx) UpdateTask(ctx context.Context, task *capability.Task) error {
 	if task.UpdatedAt.IsZero() {
-		task.UpdatedAt = t.now().UTC()
+		task.UpdatedAt = t.now()
 	}
+	task.UpdatedAt = task.UpdatedAt.UTC()
 	res, err := t.tx.ExecContext(ctx,
 		`UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due_date = ?,
 		 assignee_id = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,

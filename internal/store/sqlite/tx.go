@@ -38,14 +38,20 @@ func pageArgs(w *where, p capability.Page) int64 {
 }
 
 // stamp fills the creation timestamps the caller left zero, so fixtures can
-// set historical times and everyone else gets the store's clock.
+// set historical times and everyone else gets the store's clock, and puts
+// both back in UTC, as a read returns them: what a caller holds after a
+// write equals what a later read returns, as with the PostgreSQL store.
 func (t *tx) stamp(created, updated *time.Time) {
-	now := t.now().UTC()
+	now := t.now()
 	if created.IsZero() {
 		*created = now
 	}
-	if updated != nil && updated.IsZero() {
-		*updated = *created
+	*created = created.UTC()
+	if updated != nil {
+		if updated.IsZero() {
+			*updated = *created
+		}
+		*updated = updated.UTC()
 	}
 }
 
