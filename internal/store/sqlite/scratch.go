@@ -28,7 +28,9 @@ func (t *Tenants) Scratch(ctx context.Context, slug string) (capability.TenantSt
 		}
 		return nil, nil, fmt.Errorf("scratch copy of tenant %s: %w", slug, err)
 	}
-	db, err := Open(ctx, Options{Dir: dir, MaxOpenTenants: 1})
+	// The copy runs on the live store's clock and ID generator, so a
+	// conformance run on it is as deterministic as the live store is.
+	db, err := Open(ctx, Options{Dir: dir, MaxOpenTenants: 1, Now: t.now, NewID: t.newID})
 	if err != nil {
 		return fail(err)
 	}
