@@ -22,6 +22,12 @@ var (
 // through the store is ever visible to another connection, so a
 // conformance run against live data changes nothing.
 //
+// The transaction is REPEATABLE READ and takes its snapshot as it begins,
+// so the store holds the tenant's data as it is when Scratch returns, as
+// the SQLite store's file copy does: live writes made later stay out of
+// it. (A scratch write to a row a later live write changed fails to
+// serialise instead of overwriting it.)
+//
 // Unlike a live Update, the scratch transaction does not take the
 // tenant's write lock: it would hold it, and stop every live write to the
 // tenant, until discard. Its own writes are new rows no live transaction
@@ -35,7 +41,8 @@ func (t *Tenants) Scratch(ctx context.Context, slug string) (capability.TenantSt
 	}
 	schema := pgx.Identifier{TenantSchema(slug)}.Sanitize()
 	outer, err := t.db.pool.BeginTx(ctx, pgx.TxOptions{
-		BeginQuery: "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL search_path TO " + schema,
+		// SELECT 1 takes the snapshot now rather than at the first call.
+		BeginQuery: "BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE; SET LOCAL search_path TO " + schema + "; SELECT 1",
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("scratch transaction on tenant %s: %w", slug, err)
@@ -66,7 +73,8 @@ type scratchStore struct {
 
 var errScratchClosed = errors.New("scratch store used after discard")
 
-// View runs fn in a savepoint that is always rolled back.
+// View runs fn in a read-only savepoint that is always rolled back: a
+// write fails, as it does in a live View.
 func (s *scratchStore) View(ctx context.Context, fn func(capability.Tx) error) error {
 	return s.run(ctx, false, fn)
 }
@@ -94,6 +102,13 @@ func (s *scratchStore) run(ctx context.Context, write bool, fn func(capability.T
 			_ = sp.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	if !write {
+		// Local to the savepoint: rolling it back makes the transaction
+		// writable again for the next Update.
+		if _, err := sp.Exec(ctx, "SET TRANSACTION READ ONLY"); err != nil {
+			return fmt.Errorf("scratch read-only savepoint on tenant %s: %w", s.slug, err)
+		}
+	}
 	opts := s.tenants.db.opts
 	if err := fn(&tx{tx: sp, now: opts.Now, newID: opts.NewID}); err != nil {
 		return err
