@@ -31,6 +31,8 @@ func openSuiteDSN(t *testing.T, dsn string, opts storetest.Options) storetest.St
 	return storetest.Stores{
 		Control: db.Control(),
 		Tenants: db.Tenants(),
+		Scratch: db.Tenants(),
+		TryLock: db.TryLock,
 		OpenAgain: func(t *testing.T, opts storetest.Options) storetest.Stores {
 			return openSuiteDSN(t, dsn, opts)
 		},

@@ -29,6 +29,8 @@ func openSuiteDir(t *testing.T, dir string, opts storetest.Options) storetest.St
 	return storetest.Stores{
 		Control: db.Control(),
 		Tenants: db.Tenants(),
+		Scratch: db.Tenants(),
+		TryLock: db.TryLock,
 		OpenAgain: func(t *testing.T, opts storetest.Options) storetest.Stores {
 			return openSuiteDir(t, dir, opts)
 		},

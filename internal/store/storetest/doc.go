@@ -1,7 +1,8 @@
 // Package storetest is the one test body every capd store runs: the
 // behaviour the storage interfaces of package capability promise
-// (ControlStore with SetStore, TenantStores, TenantStore and Tx), checked
-// the same way against each engine.
+// (ControlStore with SetStore, TenantStores, TenantStore and Tx,
+// ScratchStores) and the job locks, checked the same way against each
+// engine.
 //
 // An engine's test file calls Run with a Harness that opens its stores over
 // a fresh, empty database:

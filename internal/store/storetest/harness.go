@@ -17,15 +17,20 @@ type Options struct {
 	NewID func(prefix string) string
 }
 
-// Stores is one engine's control store and tenant stores over one
-// database.
+// Stores is one engine's stores over one database: everything capd's
+// commands use of a storage engine.
 type Stores struct {
 	Control capability.ControlStore
 	Tenants capability.TenantStores
+	// Scratch gives conformance runs throwaway copies of tenants.
+	Scratch capability.ScratchStores
+	// TryLock takes a lock shared by every opener of the database, so
+	// that one process or node at a time runs a scheduled job.
+	TryLock func(ctx context.Context, name string) (unlock func(), ok bool, err error)
 
-	// OpenAgain opens a second, independent pair of stores over the same
-	// database, as another process (the CLI) or another capd node does,
-	// and closes them when t ends.
+	// OpenAgain opens the stores a second time, independently, over the
+	// same database, as another process (the CLI) or another capd node
+	// does, and closes them when t ends.
 	OpenAgain func(t *testing.T, opts Options) Stores
 }
 
@@ -87,6 +92,8 @@ func Run(t *testing.T, h Harness) {
 		{"TaskDetails", testTaskDetails},
 		{"Idempotency", testIdempotency},
 		{"Transactions", testTransactions},
+		{"Scratch", testScratch},
+		{"Locks", testLocks},
 		{"Concurrency", testConcurrency},
 		{"TenantIsolation", testTenantIsolation},
 	} {
