@@ -85,7 +85,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if err := db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "bench"}); err != nil {
 		b.Fatal(err)
 	}
-	token, _, err := db.Control().CreateKey(ctx, "bench", readOnly, time.Time{})
+	token, _, err := db.Control().CreateKey(ctx, "bench", []capability.Scope{capability.ScopeProjectsRead}, time.Time{})
 	if err != nil {
 		b.Fatal(err)
 	}

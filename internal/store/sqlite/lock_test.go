@@ -2,41 +2,35 @@ package sqlite
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
+// TestTryLock covers what is particular to SQLite's job locks: a lock is a
+// file under <data>/locks, so its name must not leave that directory. One
+// holder at a time is the shared suite's (storetest).
 func TestTryLock(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := Open(ctx, Options{Dir: dir})
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := Open(ctx, Options{Dir: dir}) // a second process on the same directory
-	require.NoError(t, err)
-	defer b.Close()
+	db, _ := openTestDB(t, Options{Dir: dir})
 
-	t.Run("OKOneHolderAtATime", func(t *testing.T) {
-		unlock, ok, err := a.TryLock(ctx, "conformance")
+	t.Run("OKFileInLocksDirectory", func(t *testing.T) {
+		unlock, ok, err := db.TryLock(ctx, "conformance")
 		require.NoError(t, err)
 		require.True(t, ok)
-		_, ok, err = b.TryLock(ctx, "conformance")
-		require.NoError(t, err)
-		require.False(t, ok, "held by a")
-		other, ok, err := b.TryLock(ctx, "other-job")
-		require.NoError(t, err)
-		require.True(t, ok, "locks are per name")
-		other()
-		unlock()
-		unlock2, ok, err := b.TryLock(ctx, "conformance")
-		require.NoError(t, err)
-		require.True(t, ok, "free again after unlock")
-		unlock2()
+		defer unlock()
+		require.True(t, fileExists(filepath.Join(dir, "locks", "conformance.lock")))
 	})
 
 	t.Run("ErrBadName", func(t *testing.T) {
-		_, _, err := a.TryLock(ctx, "../escape")
-		require.Error(t, err)
+		for _, name := range []string{"../escape", "a/b", "", "Upper"} {
+			_, _, err := db.TryLock(ctx, name)
+			require.Error(t, err, "name %q", name)
+		}
+		_, err := os.Stat(filepath.Join(dir, "escape.lock"))
+		require.ErrorIs(t, err, os.ErrNotExist)
 	})
 }
