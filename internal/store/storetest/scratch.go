@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,9 +72,14 @@ func testScratch(t *testing.T, e *env) {
 	t.Run("OKLiveWritesGoOnAndStayOutOfTheCopy", func(t *testing.T) {
 		s := scratch(t)
 		update(t, s, func(tx capability.Tx) error { return tx.CreateProject(ctx, &capability.Project{Name: "Scratch"}) })
-		// A live write does not wait for the open scratch copy, and the
-		// copy keeps the data as it was when it was made.
-		p := mustCreateProject(t, live, "Live later")
+		// A live write does not wait for the open scratch copy (it would
+		// give up after the timeout), and the copy keeps the data as it
+		// was when it was made.
+		p := &capability.Project{Name: "Live later"}
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		require.NoError(t, live.Update(waitCtx, func(tx capability.Tx) error { return tx.CreateProject(waitCtx, p) }),
+			"a live write waited on an open scratch store")
 		require.Equal(t, []string{"Live", "Scratch"}, projectNames(t, s))
 		view(t, s, func(tx capability.Tx) error {
 			_, err := tx.FindProjectByID(ctx, p.ID)
