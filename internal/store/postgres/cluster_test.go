@@ -24,26 +24,6 @@ func twoNodes(t *testing.T) (*DB, *DB) {
 	return a, b
 }
 
-func TestTryLock(t *testing.T) {
-	ctx := context.Background()
-	a, b := twoNodes(t)
-	unlock, ok, err := a.TryLock(ctx, "conformance")
-	require.NoError(t, err)
-	require.True(t, ok)
-	_, ok, err = b.TryLock(ctx, "conformance")
-	require.NoError(t, err)
-	require.False(t, ok, "held by the other node")
-	other, ok, err := b.TryLock(ctx, "other-job")
-	require.NoError(t, err)
-	require.True(t, ok, "locks are per name")
-	other()
-	unlock()
-	unlock2, ok, err := b.TryLock(ctx, "conformance")
-	require.NoError(t, err)
-	require.True(t, ok, "free again after unlock")
-	unlock2()
-}
-
 // TestSetChanges: a change published by one node reaches a watcher on the
 // other; resync runs once the watcher listens.
 func TestSetChanges(t *testing.T) {
