@@ -314,7 +314,6 @@ func copyTenant(ctx context.Context, src *Source, dst *postgres.DB, p *plan, slu
 		if !hasDB {
 			return nil
 		}
-		where := "tenants/" + slug + ".db"
 		for _, t := range TenantTables {
 			if t.Seeded {
 				// The migrations' rows make way for the source's, which
@@ -322,16 +321,23 @@ func copyTenant(ctx context.Context, src *Source, dst *postgres.DB, p *plan, slu
 				if _, err := tx.Exec(ctx, "DELETE FROM "+pgTable(schema, t)); err != nil {
 					return fmt.Errorf("clear %s.%s: %w", schema, t.Name, err)
 				}
-			} else {
-				var nonEmpty bool
-				if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgTable(schema, t)+")").Scan(&nonEmpty); err != nil {
-					return fmt.Errorf("read %s.%s: %w", schema, t.Name, err)
-				}
-				if nonEmpty {
-					return fmt.Errorf("schema %s already holds rows in %s although the target has no tenant %s; "+
-						"it is not capd migrate's to overwrite: drop the schema if it is a leftover", schema, t.Name, slug)
-				}
+				continue
 			}
+			var nonEmpty bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgTable(schema, t)+")").Scan(&nonEmpty); err != nil {
+				return fmt.Errorf("read %s.%s: %w", schema, t.Name, err)
+			}
+			if nonEmpty {
+				return fmt.Errorf("schema %s already holds rows in %s although the target has no tenant %s; "+
+					"it is not capd migrate's to overwrite: drop the schema if it is a leftover", schema, t.Name, slug)
+			}
+		}
+		restore, err := deferChecks(ctx, tx, schema)
+		if err != nil {
+			return err
+		}
+		where := "tenants/" + slug + ".db"
+		for _, t := range TenantTables {
 			rows, err := querySQLite(ctx, snap.tx, where, t, "")
 			if err != nil {
 				return err
@@ -342,7 +348,7 @@ func copyTenant(ctx context.Context, src *Source, dst *postgres.DB, p *plan, slu
 			}
 			total += n
 		}
-		return nil
+		return restore(ctx)
 	})
 	return total, err
 }

@@ -125,7 +125,8 @@ func (c *copySource) Next() bool {
 	for i, k := range c.rows.kinds {
 		v, err := toPostgres(k, c.rows.canon[i])
 		if err != nil {
-			c.err = fmt.Errorf("%s %s: column %s: %w", c.rows.where, c.rows.table.Name, c.rows.table.Columns[i].Name, err)
+			c.err = fmt.Errorf("%s %s row %s: column %s: %w", c.rows.where, c.rows.table.Name,
+				rowKey(c.rows.table, c.rows.raw), c.rows.table.Columns[i].Name, err)
 			return false
 		}
 		c.vals[i] = v
@@ -167,14 +168,14 @@ func copyCanonical(ctx context.Context, tx pgx.Tx, schema string, t Table, rows 
 		for j, k := range kinds {
 			v, err := toPostgres(k, rows[i][j])
 			if err != nil {
-				return nil, fmt.Errorf("%s: column %s: %w", t.Name, t.Columns[j].Name, err)
+				return nil, fmt.Errorf("control.db %s row %s: column %s: %w", t.Name, rowKey(t, rows[i]), t.Columns[j].Name, err)
 			}
 			vals[j] = v
 		}
 		return vals, nil
 	}))
 	if err != nil {
-		return fmt.Errorf("copy control.db %s into %s.%s: %w", t.Name, schema, t.Name, err)
+		return fmt.Errorf("copy into %s.%s: %w", schema, t.Name, err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func fromSQLite(k Kind, v any) (canon any, truncated bool, err error) {
 		if k == OptText && s == "" {
 			return nil, false, nil
 		}
-		return s, false, checkText(s)
+		return s, false, nil
 	case Time, OptTime:
 		s, err := sqliteText(v)
 		if err != nil {
@@ -171,7 +171,10 @@ func sqliteText(v any) (string, error) {
 }
 
 // checkText refuses text PostgreSQL cannot store: a text value must be
-// UTF-8 without NUL characters, where SQLite keeps any bytes.
+// UTF-8 without NUL characters, where SQLite keeps any bytes. The copy
+// stops on such a value, naming it; nothing is altered silently. The
+// checksum still covers it, so a verification reports the tenant as
+// missing rather than failing to read it.
 func checkText(s string) error {
 	if !utf8.ValidString(s) {
 		return errors.New("text is not valid UTF-8, which PostgreSQL text cannot hold")
@@ -281,6 +284,8 @@ func toPostgres(k Kind, v any) (any, error) {
 		return nil, nil
 	}
 	switch k {
+	case Text, OptText, JSONText:
+		return v, checkText(v.(string))
 	case Pins:
 		m := map[string]string{}
 		for _, ref := range v.([]string) {
