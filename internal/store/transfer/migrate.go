@@ -127,6 +127,18 @@ func Migrate(ctx context.Context, src *Source, dst *postgres.DB, opts Options) (
 	if err != nil {
 		return nil, err
 	}
+	// Every tenant database is opened and its schema checked before
+	// anything is written, so a problem with the last one does not leave
+	// the first ones copied.
+	for _, slug := range p.tenants {
+		ts, ok, err := src.beginTenant(ctx, slug)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ts.close()
+		}
+	}
 
 	// What is in the way.
 	inTarget, err := tenantSlugs(ctx, pool, postgres.ControlSchema)
