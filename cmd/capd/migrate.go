@@ -126,7 +126,7 @@ written).`,
 	cmd.Flags().StringVar(&to, "to", "", "the PostgreSQL database to fill, as a postgres:// URL (required)")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue a migrate that stopped part way: keep what the target already has once it verifies")
 	cmd.Flags().BoolVar(&verifyOnly, "verify-only", false, "copy nothing; compare source and target and report")
-	cmd.Flags().IntVar(&jobs, "jobs", 2, "tenants copied and verified at once")
+	cmd.Flags().IntVar(&jobs, "jobs", 4, "tenants copied and verified at once")
 	return cmd
 }
 

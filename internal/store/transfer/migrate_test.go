@@ -460,7 +460,7 @@ func TestMigrateThroughput(t *testing.T) {
 	start := time.Now()
 	e := newEnv(t, transfertest.Options{Tenants: tenants, Tasks: tasks})
 	t.Logf("populated %d tenants x %d tasks in %s", tenants, tasks, time.Since(start).Round(time.Millisecond))
-	for _, jobs := range []int{1, 4} {
+	for _, jobs := range jobsToMeasure(t) {
 		r := e.migrate(t, transfer.Options{Jobs: jobs})
 		t.Logf("jobs=%d: copied %d rows in %s (%.0f rows/s); verified %d rows in %s (%.0f rows/s)", jobs,
 			r.Copied, r.CopyTime.Round(time.Millisecond), float64(r.Copied)/r.CopyTime.Seconds(),
@@ -493,4 +493,21 @@ func envInt(t *testing.T, name string, def int) int {
 	require.NoError(t, err, name)
 	require.Positive(t, n, name)
 	return n
+}
+
+// jobsToMeasure is the --jobs values TestMigrateThroughput runs:
+// CAPD_MIGRATE_JOBS (comma-separated), or 1 and 4 (the command's default).
+func jobsToMeasure(t *testing.T) []int {
+	v, ok := os.LookupEnv("CAPD_MIGRATE_JOBS")
+	if !ok {
+		return []int{1, 4}
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		var n int
+		_, err := fmt.Sscan(f, &n)
+		require.NoError(t, err, "CAPD_MIGRATE_JOBS")
+		out = append(out, n)
+	}
+	return out
 }
