@@ -34,7 +34,7 @@ so existing keys keep working), capability sets, the call log, conformance resul
 and every table of every tenant's database. Then read both sides again and compare
 them table by table.
 
-Stop capd before migrating. The source (--from; --data is not used) is opened
+Stop capd before migrating. The source (--from; --data and --store are not used) is opened
 read-only and its databases are never written (SQLite's -shm file, a lock and WAL
 index without data, is updated as by any reader). Each database is read in one
 consistent snapshot, so a running capd cannot make the copy inconsistent; but what
@@ -113,6 +113,9 @@ written).`,
 			}
 			if err := report.WriteText(cmd.OutOrStdout()); err != nil {
 				return err
+			}
+			if report.OK() && !verifyOnly {
+				fmt.Fprintf(cmd.OutOrStdout(), "next: capd serve --store '%s' (with the URL's password, if it has one)\n", where)
 			}
 			if !report.OK() {
 				return &exitError{code: 1, err: fmt.Errorf(

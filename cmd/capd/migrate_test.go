@@ -27,7 +27,7 @@ func TestMigrateCLI(t *testing.T) {
 	out, err := runCLI(t, "migrate", from, "--to", dsn)
 	require.NoError(t, err, out)
 	for _, want := range []string{"tenant acme-corp: copied; verified", "tenant beta-labs", "tenant idle-tenant",
-		"control.api_keys", "task_run_artifacts", "control.calls", "rows/s", "truncated", "tables match"} {
+		"control.api_keys", "task_run_artifacts", "control.calls", "rows/s", "truncated", "tables match", "next: capd serve --store 'postgres://"} {
 		assert.Contains(t, out, want)
 	}
 	assert.NotContains(t, out, "MISMATCH")
