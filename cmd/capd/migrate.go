@@ -80,8 +80,8 @@ written).`,
 			if err != nil {
 				return err
 			}
-			if jobs < 1 {
-				return usageError("--jobs %d: give how many tenants to copy at once, 1 or more", jobs)
+			if jobs < 1 || jobs > 64 {
+				return usageError("--jobs %d: give how many tenants to copy at once, from 1 to 64 (each holds a connection)", jobs)
 			}
 			if resume && verifyOnly {
 				return usageError("--resume and --verify-only exclude each other: --verify-only copies nothing")
@@ -92,7 +92,7 @@ written).`,
 				return usageError("--from %s: %v; give the data directory capd serve uses (its --data)", from, err)
 			}
 			defer src.Close()
-			dst, err := openTarget(ctx, dsn, where)
+			dst, err := openTarget(ctx, dsn, where, jobs)
 			if err != nil {
 				return err
 			}
@@ -188,8 +188,9 @@ func parseTo(to string) (dsn, where string, err error) {
 // openTarget connects to the target and creates or upgrades its control
 // schema, naming the flag and what to check when the server cannot be
 // reached.
-func openTarget(ctx context.Context, dsn, where string) (*postgres.DB, error) {
-	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+func openTarget(ctx context.Context, dsn, where string, jobs int) (*postgres.DB, error) {
+	// A connection per job, and one for the control reads beside them.
+	db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: int32(jobs + 1)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -35,6 +35,7 @@ type Options struct {
 // returned.
 type RefusedError struct{ Reason string }
 
+// Error returns the reason, which says what is in the way and what to do.
 func (e *RefusedError) Error() string { return e.Reason }
 
 // plan is what one snapshot of control.db says there is to move.

@@ -63,6 +63,7 @@ const (
 var kindNames = [...]string{"text", "optional text", "timestamp", "optional timestamp", "date", "integer",
 	"float", "boolean", "bytes", "JSON text", "JSON document", "scopes", "pins"}
 
+// String names the kind, for messages.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
