@@ -61,6 +61,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(loc),
 		newSetsCmd(loc),
 		newBenchCmd(),
+		newMigrateCmd(),
 	)
 	// A command-line mistake exits 2, distinct from a failure (1).
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
