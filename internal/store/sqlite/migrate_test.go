@@ -209,6 +209,39 @@ func TestMigrations(t *testing.T) {
 		}
 	})
 
+	t.Run("OKAdoptsNewestFromBeforeGooseAtNextMigration", func(t *testing.T) {
+		// A database already at the newest version is current by its
+		// user_version alone: opening it writes nothing. The first open
+		// with a migration to apply adopts it and applies that one.
+		file := filepath.Join(t.TempDir(), "x.db")
+		raw := openRaw(t, file)
+		n := countFiles(t, tenantMigrations)
+		migrateBeforeGoose(t, raw, tenantMigrations, n)
+		require.NoError(t, raw.Close())
+
+		d, err := openDatabase(ctx, file, tenantPool, migrations, tenantMigrations)
+		require.NoError(t, err)
+		require.Zero(t, d.writer.Stats().OpenConnections, "a current database is opened without the writer")
+		require.NoError(t, d.close())
+
+		next := fstest.MapFS{}
+		files, err := migrationFiles(migrations, tenantMigrations)
+		require.NoError(t, err)
+		for _, name := range files {
+			body, err := fs.ReadFile(migrations, path.Join(tenantMigrations, name))
+			require.NoError(t, err)
+			next["m/"+name] = &fstest.MapFile{Data: body}
+		}
+		next[fmt.Sprintf("m/%04d_next.sql", n+1)] = gooseFile("CREATE TABLE next (n INTEGER);")
+		d, err = openDatabase(ctx, file, tenantPool, next, "m")
+		require.NoError(t, err)
+		require.NoError(t, d.close())
+
+		raw = openRaw(t, file)
+		require.Equal(t, n+1, userVersion(t, raw))
+		require.Equal(t, upTo(n+1), gooseVersions(t, raw))
+	})
+
 	t.Run("OKSchemaSameWithOrWithoutGoose", func(t *testing.T) {
 		// The files mean the same whether goose splits them into
 		// statements or SQLite runs them whole, as before goose.
