@@ -88,9 +88,15 @@ func openDatabase(ctx context.Context, path string, p pool, fsys fs.FS, dir stri
 	reader.SetConnMaxIdleTime(p.readerIdleLimit)
 	d := &database{path: path, writer: writer, reader: reader}
 
-	// A database at the newest version needs no write lock to prove it;
-	// any other version, or a failed read, goes through migrate, which
-	// checks again under the write lock and reports what is wrong.
+	// A database at the newest version needs no write lock to prove it:
+	// migrate stamps user_version with the version it reached, so one
+	// read answers without goose. Any other version, or a failed read,
+	// goes through migrate, which checks again under the write lock and
+	// reports what is wrong. A database migrated to the newest version
+	// before capd used goose passes too, without goose's table: it is
+	// adopted by the first open that has a migration to apply. Looking
+	// for the table here as well cost about 30 µs per cold open, 4-5%
+	// (measured), to fill in a table nothing reads until then.
 	var version int
 	if err := reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != len(files) {
 		if err := migrate(ctx, writer, fsys, dir); err != nil {

@@ -15,4 +15,12 @@
 // run beside the writer. Tenant databases are opened on first use and kept in
 // a bounded LRU: each open tenant costs file descriptors and memory outside
 // the Go heap, and a server may host far more tenants than it can keep open.
+//
+// Both kinds of database are migrated by goose from embedded SQL files with
+// the same names and versions as the PostgreSQL store's. A run holds the
+// database's write lock throughout, so concurrent openers apply each file
+// once, and stamps PRAGMA user_version with the version reached, so that
+// opening a current database is one read and no write. A database from
+// before goose, which has only the user_version, is adopted into goose's
+// version table by the first open that has a migration to apply.
 package sqlite

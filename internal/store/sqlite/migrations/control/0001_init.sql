@@ -1,3 +1,4 @@
+-- +goose Up
 -- The control database: what is shared across tenants. It never holds
 -- tenant data. Timestamps are UTC RFC 3339 text with nine fraction digits,
 -- so they sort as text.

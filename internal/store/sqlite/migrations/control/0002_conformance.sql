@@ -1,3 +1,4 @@
+-- +goose Up
 -- Conformance results: one row per case run against one provider instance.
 -- The catalog reads the newest rows per capability, provider or run.
 CREATE TABLE conformance_results (

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Capability sets a tenant owns. Built-in sets ship with capd and are not
 -- stored. members is a JSON array of {name, version?, notes?}; tags a JSON
 -- array of strings. Both are always arrays, never NULL.

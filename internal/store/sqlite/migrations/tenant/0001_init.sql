@@ -1,3 +1,4 @@
+-- +goose Up
 -- One tenant's database. IDs are prefixed UUIDv7 text, so they sort by
 -- creation and every list pages by "id > after". Timestamps are UTC RFC 3339
 -- text with nine fraction digits, so they sort as text. Optional text fields

@@ -1,3 +1,4 @@
+-- +goose Up
 -- The work of a task: its actions (sub-steps), its runs (executions by an
 -- agent) with their logs and artifacts, the category/task_type taxonomy and
 -- the details a task gained with projects.create_task@0.2.0. Conventions as

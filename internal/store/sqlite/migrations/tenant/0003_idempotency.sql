@@ -1,3 +1,4 @@
+-- +goose Up
 -- The first result of each write made with an idempotency key, replayed
 -- on retries for 24 hours. Stored in the tenant's own database, in the
 -- same transaction as the write, so a result is kept exactly when the
