@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -65,29 +62,6 @@ func (c *pgCluster) startNode(t *testing.T, extra ...string) *capdProc {
 	t.Helper()
 	args := append([]string{"--store", c.dsn, "--rate-limit", "0", "--tenant-rate-limit", "0"}, extra...)
 	return startCapd(t, t.TempDir(), args...)
-}
-
-// toolCall posts args to a node's tool API with extra headers and returns
-// the status, the decoded answer and the response headers.
-func toolCall(t *testing.T, base, key, ref string, args any, headers map[string]string) (int, map[string]any, http.Header) {
-	t.Helper()
-	body, err := json.Marshal(args)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/tools/"+ref, bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(raw, &out), "%s: %s", ref, raw)
-	return res.StatusCode, out, res.Header
 }
 
 // taskStatus reads a task's status through a node.
@@ -175,10 +149,10 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				status, out, h := toolCall(t, base, c.keyA, "projects.create_task@0.1.0",
+				r := tapiCallWith(t, base, c.keyA, "projects.create_task@0.1.0",
 					map[string]any{"project_id": c.projectA, "title": title}, map[string]string{"Idempotency-Key": "venue-booking-1"})
-				id, _ := out["task_id"].(string)
-				answers[i] = answer{status, id, h.Get("Idempotent-Replayed") == "true"}
+				id, _ := r.JSON["task_id"].(string)
+				answers[i] = answer{r.Status, id, r.Header.Get("Idempotent-Replayed") == "true"}
 			}()
 		}
 		close(start)

@@ -30,6 +30,7 @@ type tapiResponse struct {
 	Status int
 	Body   []byte
 	JSON   map[string]any
+	Header http.Header
 }
 
 // errorCode is the capability's own code of an error answer ("" on success).
@@ -73,18 +74,27 @@ func (r tapiResponse) errorLocs() []string {
 // tapiCall posts args to /api/v1/tools/{ref} of the server at base with key.
 func tapiCall(t *testing.T, base, key, ref string, args any) tapiResponse {
 	t.Helper()
+	return tapiCallWith(t, base, key, ref, args, nil)
+}
+
+// tapiCallWith is tapiCall with extra request headers.
+func tapiCallWith(t *testing.T, base, key, ref string, args any, headers map[string]string) tapiResponse {
+	t.Helper()
 	body, err := json.Marshal(args)
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/tools/"+ref, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	out := tapiResponse{Status: res.StatusCode, Body: raw}
+	out := tapiResponse{Status: res.StatusCode, Body: raw, Header: res.Header}
 	require.NoError(t, json.Unmarshal(raw, &out.JSON), "%s: answer is not a JSON object: %s", ref, raw)
 	return out
 }
