@@ -13,18 +13,23 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/bench"
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
 type benchOptions struct {
-	url, keysFile    string
-	serverPID        int
+	urls             []string
+	keysFile         string
+	serverPIDs       []int
+	store            string // --store as given on bench's command line
+	nodes            int
+	nodesSet         bool
+	pgPID            int
 	tenants, clients int
 	duration, warmup time.Duration
 	runs             int
@@ -52,22 +57,42 @@ over --runs rounds.
 
 Without --url it starts its own capd (this binary, rate limits off) on a
 temporary data directory with --tenants tenants, and removes it afterwards.
-With --url it drives a running capd: --keys-file lists one key per tenant as
+With --store postgres://... it creates the tenants in that PostgreSQL
+database instead (which must hold no bench-NNNNN tenants from an earlier
+run) and starts --nodes capd processes on it; client i talks to node
+i % nodes. bench reads --store only from its command line, never from
+CAPD_STORE, so it writes tenants only where it is told to. --pg-pid names
+the PostgreSQL server's postmaster (the first line of postmaster.pid) when
+it runs on this machine: its CPU, with its backends', is reported apart.
+
+With --url it drives running capd nodes (repeat --url, and --server-pid in
+the same order, for several): --keys-file lists one key per tenant as
 [{"tenant": "...", "token": "..."}] (the demo's demo-keys.json has that
-shape), and it writes a project and tasks into each of those tenants.`,
+shape), or --store names the store they share and bench creates its tenants
+there; it writes a project and tasks into each tenant.`,
 		Example: `  capd bench                                   # 16 clients, 50 tenants, 10 s per run, 3 rounds
   capd bench --rate 2000 --zipf 1.1            # fixed arrival rate, Zipf-skewed tenants
   capd bench --json bench.json --format json
-  capd bench --url http://127.0.0.1:8080/mcp --keys-file capd-data/demo-keys.json --server-pid 1234`,
+  capd bench --store postgres://capd:secret@127.0.0.1:5432/capd_bench --nodes 2 --pg-pid 4242
+  capd bench --url http://127.0.0.1:8080/mcp --keys-file capd-data/demo-keys.json --server-pid 1234
+  capd bench --url http://10.0.0.1:8080/mcp --url http://10.0.0.2:8080/mcp --keys-file keys.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// --store is the global flag; its default comes from
+			// CAPD_STORE, which bench ignores (see Long).
+			if f := cmd.Flags().Lookup("store"); f != nil && f.Changed {
+				o.store = f.Value.String()
+			}
+			o.nodesSet = cmd.Flags().Changed("nodes")
 			return runBench(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "MCP endpoint of a running capd (default: start one)")
+	f.StringArrayVar(&o.urls, "url", nil, "MCP endpoint of a running capd node (repeatable; default: start nodes)")
 	f.StringVar(&o.keysFile, "keys-file", "", "with --url: JSON list of {tenant, token}, one key per tenant")
-	f.IntVar(&o.serverPID, "server-pid", 0, "with --url: the server's process id, for its CPU and memory")
+	f.IntSliceVar(&o.serverPIDs, "server-pid", nil, "with --url: each node's process id, for its CPU and memory (repeatable, in --url order)")
+	f.IntVar(&o.nodes, "nodes", 1, "capd processes to start on --store; client i talks to node i % nodes")
+	f.IntVar(&o.pgPID, "pg-pid", 0, "the PostgreSQL postmaster's process id, to report its CPU with its backends' (local server only)")
 	f.IntVar(&o.tenants, "tenants", 50, "tenants to create when starting capd")
 	f.IntVar(&o.clients, "clients", 16, "concurrent MCP clients")
 	f.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each run")
@@ -126,6 +151,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if o.zipf != 0 && o.zipf <= 1 {
 		return usageError("--zipf %g: the exponent must be greater than 1 (or 0 for uniform)", o.zipf)
 	}
+	if err := checkBenchTopology(o); err != nil {
+		return err
+	}
 	mix, err := bench.ParseMix(o.mix)
 	if err != nil {
 		return usageError("--mix: %v", err)
@@ -151,29 +179,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	defer os.RemoveAll(tmp)
 
-	target := &bench.Target{URL: o.url, PID: o.serverPID}
-	if o.url == "" {
-		if o.tenants < 1 {
-			return usageError("--tenants must be ≥ 1")
-		}
-		data := tmp + "/data"
-		if target.Tenants, err = benchTenants(ctx, data, o.tenants); err != nil {
-			return err
-		}
-		fmt.Fprintf(progress, "starting capd with %d tenants in %s\n", o.tenants, data)
-		args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0",
-			"--conformance-interval", "0", "--rate-limit", "0", "--tenant-rate-limit", "0", "--failed-auth-rate", "0",
-			"--max-open-tenants", fmt.Sprint(max(o.maxOpenTenants, 1))}, o.serverFlags...)
-		url, pid, stop, err := startChild(ctx, `http://127\.0\.0\.1:\d+/mcp`, args...)
-		if err != nil {
-			return fmt.Errorf("start capd: %w", err)
-		}
-		defer stop()
-		target.URL, target.PID = url, pid
-	} else {
-		if o.keysFile == "" {
-			return usageError("--url needs --keys-file: a JSON list of {tenant, token}, one key per tenant")
-		}
+	target := &bench.Target{PostgresPID: o.pgPID}
+	var storeName string
+	if o.keysFile != "" {
 		raw, err := os.ReadFile(o.keysFile)
 		if err != nil {
 			return err
@@ -181,15 +189,56 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		if err := json.Unmarshal(raw, &target.Tenants); err != nil || len(target.Tenants) == 0 {
 			return usageError("--keys-file %s: want a non-empty JSON list of {\"tenant\": ..., \"token\": ...} (%v)", o.keysFile, err)
 		}
+	} else {
+		if o.tenants < 1 {
+			return usageError("--tenants must be ≥ 1")
+		}
+		if target.Tenants, storeName, err = benchTenants(ctx, appOptions{dataDir: tmp + "/data", store: o.store}, o.tenants); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(progress, "preparing %d tenants at %s\n", len(target.Tenants), target.URL)
+
+	if len(o.urls) == 0 {
+		fmt.Fprintf(progress, "starting %d capd node(s) with %d tenants on %s\n", o.nodes, len(target.Tenants), storeName)
+		for i := 0; i < o.nodes; i++ {
+			// Every node gets its own data directory for local files;
+			// on PostgreSQL the store comes through CAPD_STORE rather
+			// than --store, so its password stays out of the process
+			// list.
+			data := tmp + "/data"
+			if o.store != "" {
+				data = fmt.Sprintf("%s/node-%d", tmp, i)
+				if err := os.MkdirAll(data, 0o700); err != nil {
+					return err
+				}
+			}
+			args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0",
+				"--conformance-interval", "0", "--rate-limit", "0", "--tenant-rate-limit", "0", "--failed-auth-rate", "0",
+				"--max-open-tenants", fmt.Sprint(max(o.maxOpenTenants, 1))}, o.serverFlags...)
+			url, pid, stop, err := startChild(ctx, []string{"CAPD_STORE=" + o.store}, `http://127\.0\.0\.1:\d+/mcp`, args...)
+			if err != nil {
+				return fmt.Errorf("start capd node %d: %w", i+1, err)
+			}
+			defer stop()
+			target.Nodes = append(target.Nodes, bench.Node{URL: url, PID: pid})
+		}
+	} else {
+		for i, u := range o.urls {
+			n := bench.Node{URL: u}
+			if i < len(o.serverPIDs) {
+				n.PID = o.serverPIDs[i]
+			}
+			target.Nodes = append(target.Nodes, n)
+		}
+	}
+	fmt.Fprintf(progress, "preparing %d tenants through %s\n", len(target.Tenants), target.Nodes[0].URL)
 	if err := bench.Prepare(ctx, target, o.clients); err != nil {
 		return err
 	}
 
 	var floor *bench.Target
 	if !o.noFloors {
-		url, pid, stop, err := startChild(ctx, `http://127\.0\.0\.1:\d+/mcp`, "bench", "floor-server")
+		url, pid, stop, err := startChild(ctx, nil, `http://127\.0\.0\.1:\d+/mcp`, "bench", "floor-server")
 		if err != nil {
 			return fmt.Errorf("start the floor server: %w", err)
 		}
@@ -203,7 +252,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	plan := bench.Plan{
 		Load: bench.Load{Clients: o.clients, Duration: o.duration, Warmup: o.warmup, Rate: o.rate, Zipf: o.zipf,
 			Mix: mix, Seed: o.seed},
-		Singles: singles, Runs: o.runs, Floors: !o.noFloors, SQLiteDir: tmp + "/floor",
+		Singles: singles, Runs: o.runs, Floors: !o.noFloors, SQLiteDir: tmp + "/floor", Store: storeName,
 	}
 	rep, err := bench.Execute(ctx, plan, target, floor, progress)
 	if err != nil {
@@ -225,39 +274,119 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	return rep.WriteText(stdout)
 }
 
-// benchTenants creates n tenants with all-scope keys in a new data
-// directory.
-func benchTenants(ctx context.Context, data string, n int) ([]*bench.Tenant, error) {
-	db, err := sqlite.Open(ctx, sqlite.Options{Dir: data})
-	if err != nil {
-		return nil, err
+// checkBenchTopology refuses combinations of --url, --store, --nodes,
+// --keys-file, --server-pid and --pg-pid that cannot mean what they say,
+// before anything starts.
+func checkBenchTopology(o benchOptions) error {
+	if o.store != "" {
+		kind, _, err := parseStore(o.store, "")
+		if err != nil {
+			return err
+		}
+		if kind != "postgres" {
+			return usageError("--store %q: bench takes a postgres:// URL; without --store it runs capd on a temporary SQLite directory", redactStore(o.store))
+		}
 	}
-	defer db.Close()
+	if o.nodes < 1 {
+		return usageError("--nodes %d: want at least 1", o.nodes)
+	}
+	if o.pgPID < 0 {
+		return usageError("--pg-pid %d: want a process id", o.pgPID)
+	}
+	if o.pgPID > 0 {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", o.pgPID)); err != nil {
+			return usageError("--pg-pid %d: no such process on this machine (the postmaster's id is the first line of postmaster.pid in the server's data directory)", o.pgPID)
+		}
+	}
+	if len(o.urls) == 0 {
+		switch {
+		case o.keysFile != "":
+			return usageError("--keys-file goes with --url: without --url bench creates its own tenants")
+		case len(o.serverPIDs) > 0:
+			return usageError("--server-pid goes with --url: bench knows the nodes it starts")
+		case o.nodes > 1 && o.store == "":
+			return usageError("--nodes %d needs --store postgres://...: a SQLite data directory is served by one process", o.nodes)
+		}
+		return nil
+	}
+	switch {
+	case o.nodesSet && o.nodes != len(o.urls):
+		return usageError("--nodes %d with %d --url: with --url, the nodes are the URLs given", o.nodes, len(o.urls))
+	case len(o.serverPIDs) > 0 && len(o.serverPIDs) != len(o.urls):
+		return usageError("%d --server-pid for %d --url: give one per --url, in the same order, or none", len(o.serverPIDs), len(o.urls))
+	case o.keysFile == "" && o.store == "":
+		return usageError("--url needs --keys-file (a JSON list of {tenant, token}, one key per tenant) or --store (the store the nodes share, where bench creates its tenants)")
+	case o.keysFile != "" && o.store != "":
+		return usageError("--keys-file and --store both name the tenants: give one")
+	}
+	for _, u := range o.urls {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return usageError("--url %q: want an http:// or https:// MCP endpoint, e.g. http://127.0.0.1:8080/mcp", u)
+		}
+	}
+	return nil
+}
+
+// benchTenantSlug matches the tenants benchTenants creates.
+var benchTenantSlug = regexp.MustCompile(`^bench-\d{5}$`)
+
+// benchTenants creates n tenants with all-scope keys in the store o
+// names and returns them with the store's name for the report. A store
+// that already holds bench tenants is refused rather than reused: their
+// keys are gone, and tasks left by an earlier run would change what this
+// one measures.
+func benchTenants(ctx context.Context, o appOptions, n int) ([]*bench.Tenant, string, error) {
+	st, err := openStorage(ctx, o)
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	existing, err := st.Control().ListTenants(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var old []string
+	for _, t := range existing {
+		if benchTenantSlug.MatchString(t.Slug) {
+			old = append(old, t.Slug)
+		}
+	}
+	if len(old) > 0 {
+		return nil, "", usageError("--store %s already has %d bench tenants (%s, …) from an earlier run; give bench an empty database, e.g. createdb capd_bench_2",
+			st.Describe(), len(old), old[0])
+	}
 	out := make([]*bench.Tenant, 0, n)
 	for i := 0; i < n; i++ {
 		slug := fmt.Sprintf("bench-%05d", i)
-		if err := db.Control().CreateTenant(ctx, &capability.Tenant{Slug: slug}); err != nil {
-			return nil, err
+		if err := st.Control().CreateTenant(ctx, &capability.Tenant{Slug: slug}); err != nil {
+			return nil, "", err
 		}
-		key, _, err := db.Control().CreateKey(ctx, slug, capability.AllScopes, time.Time{})
+		key, _, err := st.Control().CreateKey(ctx, slug, capability.AllScopes, time.Time{})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, &bench.Tenant{Slug: slug, Key: key})
 	}
-	return out, nil
+	return out, st.Describe(), nil
 }
 
-// startChild runs this binary with args and waits for a line of its
-// output matching urlPattern; stop ends it with SIGINT (then kills it).
-func startChild(ctx context.Context, urlPattern string, args ...string) (url string, pid int, stop func(), err error) {
+// startChild runs this binary with args and env added to the
+// environment, and waits for a line of its output matching urlPattern;
+// stop ends it with SIGINT (then kills it).
+func startChild(ctx context.Context, env []string, urlPattern string, args ...string) (url string, pid int, stop func(), err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", 0, nil, err
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "CAPD_API_KEY=")
-	cmd.Stderr = io.Discard
+	// CAPD_STORE is cleared unless env sets it: a child must serve the
+	// store bench chose, not whatever the caller's environment names.
+	cmd.Env = append(os.Environ(), "CAPD_API_KEY=", "CAPD_STORE=")
+	cmd.Env = append(cmd.Env, env...)
+	// Keep the end of the child's log, so a child that will not start
+	// (a wrong password, a refused connection) can say why.
+	tail := &tailBuffer{max: 4 << 10}
+	cmd.Stderr = tail
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", 0, nil, err
@@ -295,7 +424,7 @@ func startChild(ctx context.Context, urlPattern string, args ...string) (url str
 	case url, ok := <-found:
 		if !ok {
 			stop()
-			return "", 0, nil, fmt.Errorf("%s %s exited before printing its URL", exe, strings.Join(args, " "))
+			return "", 0, nil, fmt.Errorf("%s %s exited before printing its URL: %s", exe, strings.Join(args, " "), tail)
 		}
 		return url, cmd.Process.Pid, stop, nil
 	case <-time.After(60 * time.Second):
@@ -305,4 +434,27 @@ func startChild(ctx context.Context, urlPattern string, args ...string) (url str
 		stop()
 		return "", 0, nil, ctx.Err()
 	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > b.max {
+		b.buf = append(b.buf[:0], b.buf[len(b.buf)-b.max:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.TrimSpace(string(b.buf))
 }

@@ -98,15 +98,38 @@ type Tenant struct {
 	doing   []bool   // whether own[i] is in doing (else todo), across runs
 }
 
-// Target is a server under load.
-type Target struct {
+// Node is one server process of a target.
+type Node struct {
 	// URL is the MCP endpoint, e.g. http://127.0.0.1:8080/mcp.
 	URL string
+	// PID is the server's process, for its CPU and memory; 0 if unknown.
+	PID int
+}
+
+// Target is a server under load: one process, or several nodes serving
+// the same tenants from one shared store.
+type Target struct {
+	// Nodes serve the target. Client i talks to node i % len(Nodes) for
+	// the whole run, as behind a round-robin balancer with sticky
+	// clients, so every node gets its share of clients.
+	Nodes []Node
 	// Tenants are called in turn (uniformly or Zipf-skewed); the floor
 	// server needs one entry whose key is ignored.
 	Tenants []*Tenant
-	// PID is the server's process, for its CPU and memory; 0 if unknown.
-	PID int
+	// PostgresPID is the PostgreSQL server's postmaster when the nodes
+	// share a PostgreSQL store on this machine, 0 otherwise. The CPU of
+	// it and its children (its workers and a backend per connection) is
+	// reported apart from the nodes': it is part of what a call costs.
+	PostgresPID int
+}
+
+// pids lists the nodes' processes.
+func (t *Target) pids() []int {
+	out := make([]int, len(t.Nodes))
+	for i, n := range t.Nodes {
+		out[i] = n.PID
+	}
+	return out
 }
 
 // Load describes how hard and in what shape to drive a target.
@@ -218,8 +241,13 @@ func (e *callError) Error() string { return e.code + ": " + e.err.Error() }
 // ten tasks every client reads and one task per client that only that
 // client moves, so every operation of a mix has something to act on.
 func Prepare(ctx context.Context, t *Target, clients int) error {
+	if len(t.Nodes) == 0 {
+		return errors.New("prepare: the target has no node")
+	}
 	hc := httpClient(clients)
-	c, err := newClient(ctx, t.URL, hc, t.Tenants[0].Key)
+	// One node is enough: nodes share the store, so the others see what
+	// it writes.
+	c, err := newClient(ctx, t.Nodes[0].URL, hc, t.Tenants[0].Key)
 	if err != nil {
 		return err
 	}
@@ -265,8 +293,25 @@ type Result struct {
 	// LateStarts counts, in rate mode, calls that began more than 1 ms
 	// after their scheduled time because every client was busy; their
 	// latency counts from the schedule.
-	LateStarts int64        `json:"late_starts,omitempty"`
-	Server     *serverUsage `json:"server,omitempty"`
+	LateStarts int64 `json:"late_starts,omitempty"`
+	// Server is what the target's processes used, summed over its nodes;
+	// absent unless every node's process could be measured.
+	Server *serverUsage `json:"server,omitempty"`
+	// Nodes breaks the calls and the usage down by node, in the target's
+	// order.
+	Nodes []*NodeResult `json:"nodes,omitempty"`
+	// Postgres is the CPU of the PostgreSQL server's processes when the
+	// target names its postmaster.
+	Postgres *cpuUsage `json:"postgres,omitempty"`
+}
+
+// NodeResult is one node's share of a run: the measured calls of the
+// clients that talked to it, and its process's usage.
+type NodeResult struct {
+	URL    string       `json:"url"`
+	Calls  int64        `json:"calls"`
+	Errors int64        `json:"errors"`
+	Server *serverUsage `json:"server,omitempty"`
 }
 
 // ErrorCount is the number of failed calls.
@@ -281,6 +326,7 @@ func (r *Result) ErrorCount() int64 {
 // worker is one client's state.
 type worker struct {
 	id     int
+	node   int // index of the node this client talks to
 	c      *client.Client
 	rng    *rand.Rand
 	zipf   *rand.Zipf
@@ -346,8 +392,8 @@ func (w *worker) call(ctx context.Context) error {
 
 // Run drives t with l and measures the calls made after the warm-up.
 func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
-	if l.Clients < 1 || l.Duration <= 0 || len(l.Mix) == 0 || len(t.Tenants) == 0 {
-		return nil, fmt.Errorf("load needs clients ≥ 1, a duration, a mix and a tenant")
+	if l.Clients < 1 || l.Duration <= 0 || len(l.Mix) == 0 || len(t.Tenants) == 0 || len(t.Nodes) == 0 {
+		return nil, fmt.Errorf("load needs clients ≥ 1, a duration, a mix, a tenant and a node")
 	}
 	hc := httpClient(l.Clients)
 	workers := make([]*worker, l.Clients)
@@ -356,13 +402,14 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 		total += m.Weight
 	}
 	for i := range workers {
-		c, err := newClient(ctx, t.URL, hc, t.Tenants[0].Key)
+		node := i % len(t.Nodes)
+		c, err := newClient(ctx, t.Nodes[node].URL, hc, t.Tenants[0].Key)
 		if err != nil {
 			return nil, err
 		}
 		defer c.Close()
 		rng := rand.New(rand.NewPCG(l.Seed, uint64(i)))
-		w := &worker{id: i, c: c, rng: rng, errs: map[string]int64{},
+		w := &worker{id: i, node: node, c: c, rng: rng, errs: map[string]int64{},
 			tenant: t.Tenants, mix: l.Mix, total: total}
 		if l.Zipf > 1 && len(t.Tenants) > 1 {
 			w.zipf = rand.NewZipf(rng, l.Zipf, 1, uint64(len(t.Tenants)-1))
@@ -388,8 +435,10 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 		}
 	}
 
-	var before procSample
-	var beforeOK bool
+	var before []procSample
+	var beforeOK []bool
+	var pgBefore treeSample
+	var pgBeforeOK bool
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
@@ -397,7 +446,8 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 		case <-time.After(time.Until(measureFrom)):
 		case <-ctx.Done():
 		}
-		before, beforeOK = sampleProc(t.PID)
+		before, beforeOK = sampleNodes(t.pids())
+		pgBefore, pgBeforeOK = sampleTree(t.PostgresPID)
 	}()
 
 	var wg sync.WaitGroup
@@ -455,7 +505,8 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 	}
 	wg.Wait()
 	<-sampled
-	after, afterOK := sampleProc(t.PID)
+	after, afterOK := sampleNodes(t.pids())
+	pgAfter, pgAfterOK := sampleTree(t.PostgresPID)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -463,18 +514,31 @@ func Run(ctx context.Context, t *Target, l Load) (*Result, error) {
 	res := &Result{Mode: l.Mode(), Clients: l.Clients, Tenants: len(t.Tenants), Dist: l.Dist(),
 		Rate: l.Rate, Seconds: l.Duration.Seconds(), Errors: map[string]int64{}}
 	var all []time.Duration
+	usages := make([]*serverUsage, len(t.Nodes))
+	for i, n := range t.Nodes {
+		nr := &NodeResult{URL: n.URL}
+		if beforeOK[i] && afterOK[i] {
+			usages[i] = usageBetween(before[i], after[i])
+			nr.Server = usages[i]
+		}
+		res.Nodes = append(res.Nodes, nr)
+	}
 	for _, w := range workers {
 		all = append(all, w.lat...)
+		nr := res.Nodes[w.node]
+		nr.Calls += int64(len(w.lat))
 		for k, v := range w.errs {
 			res.Errors[k] += v
+			nr.Errors += v
 		}
 		res.LateStarts += w.late
 	}
 	res.Calls = int64(len(all))
 	res.CallsPerS = round2(float64(res.Calls) / l.Duration.Seconds())
 	res.LatencyMs = latencyOf(all)
-	if beforeOK && afterOK {
-		res.Server = usageBetween(before, after)
+	res.Server = sumUsage(usages)
+	if pgBeforeOK && pgAfterOK {
+		res.Postgres = treeUsageBetween(pgBefore, pgAfter)
 	}
 	return res, nil
 }

@@ -33,7 +33,7 @@ func NoopHandler() http.Handler {
 
 // NoopTarget is the floor server at url as a target.
 func NoopTarget(url string, pid int) *Target {
-	return &Target{URL: url, PID: pid, Tenants: []*Tenant{{Slug: "floor", Key: "unused"}}}
+	return &Target{Nodes: []Node{{URL: url, PID: pid}}, Tenants: []*Tenant{{Slug: "floor", Key: "unused"}}}
 }
 
 // NoopLoad is l with its mix replaced by the floor's one tool.

@@ -23,19 +23,29 @@ type Plan struct {
 	Floors bool
 	// SQLiteDir holds the SQLite floor's database files.
 	SQLiteDir string
+	// Store names where capd's data lives, for the report; never a
+	// password.
+	Store string
 }
 
 // Report is everything one benchmark measured.
 type Report struct {
-	Started  time.Time  `json:"started"`
-	Machine  Machine    `json:"machine"`
-	Clients  int        `json:"clients"`
-	Tenants  int        `json:"tenants"`
-	Mode     string     `json:"mode"`
-	Dist     string     `json:"distribution"`
-	Rate     float64    `json:"rate,omitempty"`
-	Seconds  float64    `json:"seconds_per_run"`
-	Mix      string     `json:"mix"`
+	Started time.Time `json:"started"`
+	Machine Machine   `json:"machine"`
+	Clients int       `json:"clients"`
+	Tenants int       `json:"tenants"`
+	Mode    string    `json:"mode"`
+	Dist    string    `json:"distribution"`
+	Rate    float64   `json:"rate,omitempty"`
+	Seconds float64   `json:"seconds_per_run"`
+	Mix     string    `json:"mix"`
+	// Store is where the capd nodes keep their data, e.g. "sqlite DIR"
+	// or "postgres USER@HOST:PORT/DB"; empty when bench drove servers it
+	// did not start and was not told.
+	Store string `json:"store,omitempty"`
+	// Nodes is how many capd processes served the load; server figures
+	// of the capd rows are sums over them.
+	Nodes    int        `json:"nodes"`
 	Runs     []*Result  `json:"runs"`
 	Summary  []*Summary `json:"summary"`
 	Ratios   []Ratio    `json:"ratios"`
@@ -59,11 +69,19 @@ type Summary struct {
 	CallsPerS float64 `json:"calls_per_s"`
 	LatencyMs Latency `json:"latency_ms"`
 	// Errors is the total over all runs.
-	Errors      int64   `json:"errors"`
-	ServerCPU   float64 `json:"server_cpu_cores,omitempty"`
-	ServerRSS   float64 `json:"server_rss_mib,omitempty"`
-	ServerPeak  float64 `json:"server_peak_rss_mib,omitempty"`
-	runsResults []*Result
+	Errors int64 `json:"errors"`
+	// ServerCPU, ServerRSS and ServerPeak are the target's processes',
+	// summed over its nodes.
+	ServerCPU  float64 `json:"server_cpu_cores,omitempty"`
+	ServerRSS  float64 `json:"server_rss_mib,omitempty"`
+	ServerPeak float64 `json:"server_peak_rss_mib,omitempty"`
+	// PostgresCPU is the PostgreSQL server's CPU (all its processes),
+	// when its postmaster was given.
+	PostgresCPU float64 `json:"postgres_cpu_cores,omitempty"`
+	// NodeCallsPerS is, for a target of several nodes, each node's
+	// median calls/s in the target's order.
+	NodeCallsPerS []float64 `json:"node_calls_per_s,omitempty"`
+	runsResults   []*Result
 }
 
 // Ratio is one headline figure: a capd figure over its floor, or a
@@ -84,7 +102,7 @@ func Execute(ctx context.Context, plan Plan, capd, floor *Target, progress io.Wr
 	rep := &Report{Started: time.Now().UTC(), Machine: Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, Host: host},
 		Clients: l.Clients, Tenants: len(capd.Tenants), Mode: l.Mode(), Dist: l.Dist(), Rate: l.Rate,
-		Seconds: l.Duration.Seconds(), Mix: MixString(l.Mix)}
+		Seconds: l.Duration.Seconds(), Mix: MixString(l.Mix), Store: plan.Store, Nodes: len(capd.Nodes)}
 	runs := max(plan.Runs, 1)
 	for round := 1; round <= runs; round++ {
 		step := func(r *Result, err error) error {
@@ -145,8 +163,20 @@ func (rep *Report) summarise() {
 		s.runsResults = append(s.runsResults, r)
 	}
 	for _, s := range rep.Summary {
-		var cps, p50, p90, p99, p999, mx, cpu, rss, peak []float64
+		var cps, p50, p90, p99, p999, mx, cpu, rss, peak, pg []float64
+		var perNode [][]float64
 		for _, r := range s.runsResults {
+			if r.Postgres != nil {
+				pg = append(pg, r.Postgres.CPUCores)
+			}
+			if len(r.Nodes) > 1 {
+				for len(perNode) < len(r.Nodes) {
+					perNode = append(perNode, nil)
+				}
+				for i, n := range r.Nodes {
+					perNode[i] = append(perNode[i], float64(n.Calls)/r.Seconds)
+				}
+			}
 			cps = append(cps, r.CallsPerS)
 			p50, p90, p99 = append(p50, r.LatencyMs.P50), append(p90, r.LatencyMs.P90), append(p99, r.LatencyMs.P99)
 			p999, mx = append(p999, r.LatencyMs.P999), append(mx, r.LatencyMs.Max)
@@ -159,6 +189,10 @@ func (rep *Report) summarise() {
 		s.CallsPerS = round2(median(cps))
 		s.LatencyMs = Latency{P50: median(p50), P90: median(p90), P99: median(p99), P999: median(p999), Max: median(mx)}
 		s.ServerCPU, s.ServerRSS, s.ServerPeak = round2(median(cpu)), round2(median(rss)), round2(median(peak))
+		s.PostgresCPU = round2(median(pg))
+		for _, n := range perNode {
+			s.NodeCallsPerS = append(s.NodeCallsPerS, round2(median(n)))
+		}
 		if s.Errors > 0 {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s: %d calls failed", s.Target, s.Scenario, s.Errors))
 		}
@@ -221,19 +255,64 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprint(w, "closed loop")
 	}
 	fmt.Fprintf(w, ", %gs per run, mix %s\n", rep.Seconds, rep.Mix)
-	fmt.Fprintf(w, "machine: %d CPUs, %s, %s/%s\n\n", rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.OS, rep.Machine.Arch)
+	fmt.Fprintf(w, "machine: %d CPUs, %s, %s/%s\n", rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.OS, rep.Machine.Arch)
+	store := rep.Store
+	if store == "" {
+		store = "as the running servers were started"
+	}
+	fmt.Fprintf(w, "capd: %d node(s), store %s", rep.Nodes, store)
+	cpuHead, rssHead := "server CPU", "server RSS MiB"
+	if rep.Nodes > 1 {
+		// Say it where the figures are read: a capd row's server CPU is
+		// every node's together, not one node's.
+		fmt.Fprintf(w, "; capd rows' server CPU and RSS are sums over the %d nodes' processes", rep.Nodes)
+		cpuHead, rssHead = "server CPU Σ nodes", "server RSS MiB Σ nodes"
+	}
+	fmt.Fprint(w, "\n\n")
+	withPG := false
+	for _, s := range rep.Summary {
+		withPG = withPG || s.PostgresCPU > 0
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tscenario\truns\tcalls/s\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tserver CPU\tserver RSS MiB\t")
+	head := "target\tscenario\truns\tcalls/s\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\t" + cpuHead + "\t" + rssHead + "\t"
+	if withPG {
+		head += "postgres CPU\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, s := range rep.Summary {
 		cpu, rss := "-", "-"
 		if s.ServerRSS > 0 {
 			cpu, rss = fmt.Sprintf("%.2f", s.ServerCPU), fmt.Sprintf("%.1f", s.ServerRSS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t\n", s.Target, s.Scenario, s.Runs, s.CallsPerS,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t", s.Target, s.Scenario, s.Runs, s.CallsPerS,
 			s.LatencyMs.P50, s.LatencyMs.P90, s.LatencyMs.P99, s.LatencyMs.P999, s.LatencyMs.Max, s.Errors, cpu, rss)
+		if withPG {
+			pg := "-"
+			if s.PostgresCPU > 0 {
+				pg = fmt.Sprintf("%.2f", s.PostgresCPU)
+			}
+			fmt.Fprintf(tw, "%s\t", pg)
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	var perNode []string
+	for _, s := range rep.Summary {
+		if len(s.NodeCallsPerS) > 1 {
+			parts := make([]string, len(s.NodeCallsPerS))
+			for i, c := range s.NodeCallsPerS {
+				parts[i] = fmt.Sprintf("%.0f", c)
+			}
+			perNode = append(perNode, fmt.Sprintf("  %-28s %s", s.Target+" "+s.Scenario, strings.Join(parts, " / ")))
+		}
+	}
+	if len(perNode) > 0 {
+		fmt.Fprintln(w, "\ncalls/s per node (medians):")
+		for _, line := range perNode {
+			fmt.Fprintln(w, line)
+		}
 	}
 	if len(rep.Ratios) > 0 {
 		fmt.Fprintln(w, "\nagainst the floors (medians):")
