@@ -72,6 +72,7 @@ func TestLoad(t *testing.T) {
 		}, field: "/examples/1/output/error"},
 		{name: "ErrFileNotNamedAfterNameAndVersion", path: "test.other/0.1.0.yaml", field: ""},
 		{name: "ErrFileNotNamedAfterVersion", path: "test.thing/0.2.0.yaml", field: ""},
+		{name: "ErrUnderscoreInDomain", path: "my_test.thing/0.1.0.yaml", edit: func(m map[string]any) { m["name"] = "my_test.thing" }, field: "/name"},
 		{name: "ErrUnknownTopLevelField", edit: func(m map[string]any) { m["provider"] = "projectkit" }, field: "/provider"},
 	}
 	for _, tc := range cases {
