@@ -97,6 +97,10 @@ func (l *Local) Close() error { return l.discard() }
 type Remote struct {
 	name string
 	c    *client.Client
+	// ToolName, when set, gives the tool name the server uses for a
+	// capability name (e.g. projects_create_task for a server that cannot
+	// take dots); by default they are the same.
+	ToolName func(capability string) string
 }
 
 var _ Target = (*Remote)(nil)
@@ -138,6 +142,9 @@ func (r *Remote) Call(ctx context.Context, ref string, args json.RawMessage) (*R
 	}
 	req := mcp.CallToolRequest{}
 	req.Params.Name = parsed.Name
+	if r.ToolName != nil {
+		req.Params.Name = r.ToolName(parsed.Name)
+	}
 	req.Params.Arguments = json.RawMessage(args)
 	if parsed.Version != "" {
 		req.Params.Meta = &mcp.Meta{AdditionalFields: map[string]any{"capd/version": parsed.Version}}

@@ -57,6 +57,8 @@ type appOptions struct {
 	store          string // --store: "", sqlite, sqlite:DIR or a postgres:// URL
 	maxOpenTenants int
 	tenantMaxPages int // max_page_count of each tenant database; 0: no cap
+	// toolNames is how MCP tool names spell capability names.
+	toolNames mcpserver.ToolNames
 }
 
 func openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -76,7 +78,7 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	rec := invoke.NewBatchRecorder(db.Control(), logger)
 	inv := &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger}
-	hub := mcpserver.NewSetHub(inv, version)
+	hub := mcpserver.NewSetHub(inv, version, o.toolNames)
 	a := &app{db: db, reg: reg, recorder: rec, logger: logger, inv: inv, setHub: hub}
 	a.sets = &sets.Service{Store: db.Control(), Registry: reg, BuiltIn: builtIn, Changed: a.setChanged}
 	return a, nil

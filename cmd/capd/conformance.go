@@ -15,6 +15,7 @@ import (
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/mcpserver"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/sets"
 	"github.com/capd-dev/capd/schemas"
@@ -29,6 +30,7 @@ type conformanceOptions struct {
 	tenant, format, out   string
 	url, apiKey, provider string
 	set                   string
+	toolNames             mcpserver.ToolNames
 	filter                conformance.Filter
 	noRecord              bool
 }
@@ -61,6 +63,7 @@ func newConformanceCmd(loc func() location) *cobra.Command {
 	f.StringVar(&o.url, "url", "", "run against a remote MCP server (streamable HTTP) instead of local tenants")
 	f.StringVar(&o.apiKey, "api-key", "", "bearer API key for --url (default: $CAPD_API_KEY)")
 	f.StringVar(&o.provider, "provider", "remote", "provider instance name to record for --url")
+	f.Var(&o.toolNames, "tool-names", "how the server at --url names its tools: dotted (projects.create_task) or underscore (projects_create_task)")
 	f.BoolVar(&o.noRecord, "no-record", false, "do not record results in the control database")
 	cmd.AddCommand(run)
 	return cmd
@@ -76,6 +79,9 @@ func runConformance(ctx context.Context, l location, o conformanceOptions, stdou
 	case "", conformance.KindHappy, conformance.KindRejection, conformance.KindGenerated:
 	default:
 		return usageError("--kind must be happy, rejection or generated, not %q", o.filter.Kind)
+	}
+	if o.url == "" && o.toolNames != mcpserver.DottedNames {
+		return usageError("--tool-names says how a remote server names its tools; it needs --url")
 	}
 	if o.url != "" && o.tenant != "" {
 		return usageError("--tenant selects local tenants; it cannot be combined with --url")
@@ -130,6 +136,7 @@ func runConformance(ctx context.Context, l location, o conformanceOptions, stdou
 		if err != nil {
 			return err
 		}
+		target.ToolName = o.toolNames.Tool
 		results = runner.Run(ctx, runID, target, cases)
 		target.Close()
 	} else {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/demo"
+	"github.com/capd-dev/capd/internal/mcpserver"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 )
 
@@ -116,6 +117,15 @@ func TestConformanceRunCLI(t *testing.T) {
 		assert.Contains(t, out, "capd-remote")
 		assert.Len(t, recorded(t, f.data, capability.ConformanceFilter{Provider: "capd-remote"}), strings.Count(out, "capd-remote"))
 	})
+	t.Run("RemoteWithUnderscoreNames", func(t *testing.T) {
+		url := startServer(t, f, func(o *serveOptions) { o.toolNames = mcpserver.UnderscoreNames })
+		args := []string{"conformance", "run", data, "--url", url, "--provider", "capd-underscore", "--capability", "projects.get_task", "--no-record"}
+		out, code := runBinary(t, []string{"CAPD_API_KEY=" + f.fullB}, append(args, "--tool-names", "underscore")...)
+		require.Equal(t, 0, code, out)
+		assert.Contains(t, out, "capd-underscore")
+		out, code = runBinary(t, []string{"CAPD_API_KEY=" + f.fullB}, args...)
+		assert.Equal(t, 1, code, "dotted names are not this server's tools: %s", out)
+	})
 	t.Run("ErrUsage", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"--kind", "sad"},
@@ -126,6 +136,8 @@ func TestConformanceRunCLI(t *testing.T) {
 			{"--case", "no_such_case"},
 			{"--no-such-flag"},
 			{"--url", "http://127.0.0.1:1/mcp", "--tenant", f.tenantA},
+			{"--tool-names", "underscore"},
+			{"--url", "http://127.0.0.1:1/mcp", "--tool-names", "dashes"},
 		} {
 			out, code := runBinary(t, nil, append([]string{"conformance", "run", data}, args...)...)
 			assert.Equal(t, 2, code, "%v: %s", args, out)

@@ -88,6 +88,7 @@ func newServeCmd(loc func() location) *cobra.Command {
 	f.DurationVar(&o.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time an answer may take to write to a slow reader (SSE streams are exempt)")
 	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "the Go garbage collector's target (GOGC); the GOGC environment variable applies instead when this flag is not given")
 	f.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it on loopback")
+	toolNamesFlag(f, &o.toolNames)
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
 	return cmd
 }
@@ -153,7 +154,7 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	a.inv.Limiter = invoke.NewLimiter(limits)
 	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Sets: a.sets, Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version).HTTPHandler()))
+	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version, o.toolNames).HTTPHandler()))
 	mux.Handle("/mcp/sets/{name}", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := capability.PrincipalFrom(r.Context())
 		set, err := a.sets.Find(r.Context(), p.Tenant, r.PathValue("name"))

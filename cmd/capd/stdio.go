@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/mcpserver"
@@ -14,6 +15,7 @@ import (
 
 func newStdioCmd(loc func() location) *cobra.Command {
 	var tenant, setName string
+	var names mcpserver.ToolNames
 	cmd := &cobra.Command{
 		Use:   "stdio [--tenant SLUG]",
 		Short: "Serve MCP over stdin/stdout for desktop clients (key from CAPD_API_KEY)",
@@ -22,7 +24,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store})
+			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store, toolNames: names})
 			if err != nil {
 				return err
 			}
@@ -31,7 +33,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv := mcpserver.New(a.inv, version)
+			srv := mcpserver.New(a.inv, version, names)
 			if setName != "" {
 				p, err := principal(ctx)
 				if err != nil {
@@ -51,6 +53,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "grant full access to this tenant (local use, instead of CAPD_API_KEY)")
+	toolNamesFlag(cmd.Flags(), &names)
 	cmd.Flags().StringVar(&setName, "set", "", "serve only this capability set's members, at their resolved versions")
 	return cmd
 }
@@ -79,4 +82,9 @@ func stdioPrincipal(ctx context.Context, a *app, key, tenant string) (mcpserver.
 		return func(context.Context) (capability.Principal, error) { return p, nil }, nil
 	}
 	return nil, errors.New("no credentials: set CAPD_API_KEY to an API key, or pass --tenant SLUG for local full access")
+}
+
+// toolNamesFlag adds --tool-names, shared by the MCP transports.
+func toolNamesFlag(f *pflag.FlagSet, names *mcpserver.ToolNames) {
+	f.Var(names, "tool-names", "how tool names spell capabilities: dotted (projects.create_task) or underscore (projects_create_task) for clients that reject dots")
 }

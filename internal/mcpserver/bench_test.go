@@ -64,11 +64,11 @@ func BenchmarkToolsList(b *testing.B) {
 	}
 
 	b.Run("catalog", func(b *testing.B) {
-		srv := mcpserver.New(inv, "bench")
+		srv := mcpserver.New(inv, "bench", mcpserver.DottedNames)
 		run(b, srv, all, len(reg.Names()))
 	})
 	b.Run("pinned", func(b *testing.B) {
-		srv := mcpserver.New(inv, "bench")
+		srv := mcpserver.New(inv, "bench", mcpserver.DottedNames)
 		p := all
 		p.Pins = map[string]string{"projects.create_task": "0.1.0"}
 		run(b, srv, p, len(reg.Names()))
@@ -80,7 +80,7 @@ func BenchmarkToolsList(b *testing.B) {
 	for _, set := range builtIn {
 		b.Run("set="+set.Name, func(b *testing.B) {
 			tools := sets.Tools(sets.Resolve(reg, set, nil))
-			srv := mcpserver.NewForSet(inv, "bench", set.Name, tools)
+			srv := mcpserver.NewForSet(inv, "bench", set.Name, mcpserver.DottedNames, tools)
 			run(b, srv, all, len(tools))
 		})
 	}

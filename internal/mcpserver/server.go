@@ -36,17 +36,19 @@ const (
 // bare name resolves to (key pins apply), or one capability set with each
 // member fixed at its resolved version.
 type Server struct {
-	inv *invoke.Invoker
-	mcp *server.MCPServer
+	inv   *invoke.Invoker
+	mcp   *server.MCPServer
+	names ToolNames
 
 	mu     sync.RWMutex
-	scopes map[string]capability.Scope // tool name -> scope
-	fixed  map[string]string           // tool name -> version, for a set; nil for the whole registry
+	scopes map[string]capability.Scope // capability name -> scope
+	fixed  map[string]string           // capability name -> version, for a set; nil for the whole registry
 }
 
-// New builds the MCP server for every capability in the invoker's registry.
-func New(inv *invoke.Invoker, version string) *Server {
-	s := newServer(inv, version, "capd")
+// New builds the MCP server for every capability in the invoker's registry,
+// its tools named as names says.
+func New(inv *invoke.Invoker, version string, names ToolNames) *Server {
+	s := newServer(inv, version, "capd", names)
 	var tools []*registry.Version
 	for _, name := range inv.Registry.Names() {
 		if v := inv.Registry.Latest(name); v != nil { // every version retired: nothing to offer
@@ -59,8 +61,8 @@ func New(inv *invoke.Invoker, version string) *Server {
 
 // NewForSet builds an MCP server that offers exactly tools, each at its
 // version whatever the caller's key pins say: a set decides its versions.
-func NewForSet(inv *invoke.Invoker, version, setName string, tools []*registry.Version) *Server {
-	s := newServer(inv, version, "capd set "+setName)
+func NewForSet(inv *invoke.Invoker, version, setName string, names ToolNames, tools []*registry.Version) *Server {
+	s := newServer(inv, version, "capd set "+setName, names)
 	s.setTools(tools, true)
 	return s
 }
@@ -77,7 +79,7 @@ func (s *Server) setTools(tools []*registry.Version, fixed bool) {
 		versions = map[string]string{}
 	}
 	for _, v := range tools {
-		entries = append(entries, server.ServerTool{Tool: Tool(v), Handler: s.handle})
+		entries = append(entries, server.ServerTool{Tool: s.tool(v), Handler: s.handle})
 		scopes[v.Manifest.Name] = v.Manifest.Scope
 		if fixed {
 			versions[v.Manifest.Name] = v.Manifest.Version
@@ -89,8 +91,8 @@ func (s *Server) setTools(tools []*registry.Version, fixed bool) {
 	s.mcp.SetTools(entries...)
 }
 
-func newServer(inv *invoke.Invoker, version, name string) *Server {
-	s := &Server{inv: inv}
+func newServer(inv *invoke.Invoker, version, name string, names ToolNames) *Server {
+	s := &Server{inv: inv, names: names}
 	hooks := &server.Hooks{}
 	// tools/list shows only what the caller's scopes allow. Calls are not
 	// filtered the same way on purpose: a call outside the key's scopes
@@ -100,16 +102,17 @@ func newServer(inv *invoke.Invoker, version, name string) *Server {
 		p, _ := principal(ctx) // no principal: no scopes, no tools
 		s.mu.RLock()
 		defer s.mu.RUnlock()
-		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !p.Allows(s.scopes[t.Name]) })
+		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !p.Allows(s.scopes[s.names.Capability(t.Name)]) })
 		if s.fixed != nil {
 			return
 		}
 		// A key that pins a version sees that version's contract under the
 		// same tool name, with the version in _meta.
 		for i, t := range res.Tools {
-			if version, ok := p.Pins[t.Name]; ok {
-				if v, err := inv.Registry.Resolve(capability.Ref{Name: t.Name, Version: version}); err == nil {
-					res.Tools[i] = Tool(v)
+			name := s.names.Capability(t.Name)
+			if version, ok := p.Pins[name]; ok {
+				if v, err := inv.Registry.Resolve(capability.Ref{Name: name, Version: version}); err == nil {
+					res.Tools[i] = s.tool(v)
 				}
 			}
 		}
@@ -126,10 +129,18 @@ func newServer(inv *invoke.Invoker, version, name string) *Server {
 // MCP returns the underlying mcp-go server.
 func (s *Server) MCP() *server.MCPServer { return s.mcp }
 
-// Tool renders one capability version as an MCP tool definition.
-func Tool(v *registry.Version) mcp.Tool {
+// Tool renders one capability version as an MCP tool definition under its
+// capability name.
+func Tool(v *registry.Version) mcp.Tool { return toolNamed(v, DottedNames, nil) }
+
+func (s *Server) tool(v *registry.Version) mcp.Tool { return toolNamed(v, s.names, s.known) }
+
+// known reports whether name is a capability, for ToolNames.Text.
+func (s *Server) known(name string) bool { return len(s.inv.Registry.VersionsOf(name)) > 0 }
+
+func toolNamed(v *registry.Version, names ToolNames, known func(string) bool) mcp.Tool {
 	m := v.Manifest
-	t := mcp.NewToolWithRawSchema(m.Name, tooldef.Description(m), v.InputJSON)
+	t := mcp.NewToolWithRawSchema(names.Tool(m.Name), names.Text(tooldef.Description(m), known), v.InputJSON)
 	t.RawOutputSchema = v.OutputCompact
 	t.Title = m.Title
 	ro, de, id, ow := m.Annotations.ReadOnly, m.Annotations.Destructive, m.Annotations.Idempotent, m.Annotations.OpenWorld
@@ -142,9 +153,9 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	p, err := principal(ctx)
 	if err != nil {
 		e := capability.AsError(err)
-		return Result(&invoke.Result{Err: e, JSON: mustJSON(e)}), nil
+		return s.result(&invoke.Result{Err: e, JSON: mustJSON(e)}), nil
 	}
-	ref := capability.Ref{Name: req.Params.Name}
+	ref := capability.Ref{Name: s.names.Capability(req.Params.Name)}
 	s.mu.RLock()
 	fixed, inSet := s.fixed[ref.Name]
 	s.mu.RUnlock()
@@ -165,7 +176,7 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if ref.Version != "" {
 		parsed, err := registry.ParseRef(ref.String())
 		if err != nil {
-			return Result(&invoke.Result{Err: capability.AsError(err), JSON: mustJSON(capability.AsError(err))}), nil
+			return s.result(&invoke.Result{Err: capability.AsError(err), JSON: mustJSON(capability.AsError(err))}), nil
 		}
 		ref = parsed
 	}
@@ -174,7 +185,26 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 			ctx = invoke.WithIdempotencyKey(ctx, key)
 		}
 	}
-	return Result(s.inv.Call(ctx, p, ref, args)), nil
+	return s.result(s.inv.Call(ctx, p, ref, args)), nil
+}
+
+// result renders r, naming capabilities in capd's own prose (a rejection's
+// message and issues, a deprecation notice) as tools, so the next call an
+// answer suggests is one the client can make. A success's data is never
+// rewritten.
+func (s *Server) result(r *invoke.Result) *mcp.CallToolResult {
+	if s.names == DottedNames || (r.Err == nil && r.Warning == "") {
+		return Result(r)
+	}
+	c := *r
+	c.Warning = s.names.Text(r.Warning, s.known)
+	if r.Err != nil {
+		e := *r.Err
+		e.Message = s.names.Text(e.Message, s.known)
+		c.Err = &e
+		c.JSON = []byte(s.names.Text(string(r.JSON), s.known))
+	}
+	return Result(&c)
 }
 
 // Result renders an invoker result as an MCP tool result: structured content

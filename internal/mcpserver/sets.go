@@ -16,6 +16,7 @@ import (
 type SetHub struct {
 	inv     *invoke.Invoker
 	version string
+	names   ToolNames
 
 	mu      sync.Mutex
 	servers map[string]*setEntry // by sets.Key
@@ -30,9 +31,9 @@ type setEntry struct {
 	tools string
 }
 
-// NewSetHub returns an empty hub.
-func NewSetHub(inv *invoke.Invoker, version string) *SetHub {
-	return &SetHub{inv: inv, version: version, servers: map[string]*setEntry{}}
+// NewSetHub returns an empty hub whose servers name their tools as names says.
+func NewSetHub(inv *invoke.Invoker, version string, names ToolNames) *SetHub {
+	return &SetHub{inv: inv, version: version, names: names, servers: map[string]*setEntry{}}
 }
 
 // setTools are the set's resolvable members at their resolved versions,
@@ -66,7 +67,7 @@ func (h *SetHub) entry(set *capability.CapabilitySet) *setEntry {
 	defer h.mu.Unlock()
 	e, ok := h.servers[key]
 	if !ok {
-		srv := NewForSet(h.inv, h.version, key, tools)
+		srv := NewForSet(h.inv, h.version, key, h.names, tools)
 		e = &setEntry{srv: srv, http: srv.HTTPHandler(), owner: set.Owner, name: set.Name, tools: fp}
 		h.servers[key] = e
 	} else if e.tools != fp {
