@@ -6,6 +6,10 @@ TS_DIR   := e2e/ts
 # npm writes this file into node_modules on every install: it is older than
 # package-lock.json (or absent) exactly when the packages need (re)installing.
 TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
+# The MCP clients the README's set-up instructions are tested with (Claude
+# Code's CLI, mcp-remote), stamped the same way.
+CLIENTS_DIR   := e2e/clients
+CLIENTS_STAMP := $(CLIENTS_DIR)/node_modules/.package-lock.json
 # How many inputs make test tries per fuzz target, each about 5-10 s here.
 # Counts, not durations: with a duration, Go 1.26's fuzz coordinator can
 # report a spurious "context deadline exceeded" failure when the time runs
@@ -14,20 +18,26 @@ FUZZ_INVOKE   ?= 30000x
 FUZZ_MANIFEST ?= 1000x
 FUZZ_TOOLAPI  ?= 15000x
 
-.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps browser postgres
+.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps client-deps browser postgres
 
-## test: install the TypeScript client's npm packages, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
+## test: install the TypeScript client's and the set-up clients' npm packages, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
 # After go test (which already runs every fuzz target's seed corpus), each
 # fuzz target tries its FUZZ_* count of inputs; -fuzz takes one target per
 # package run.
 # A failing input is written to the package's testdata/fuzz/<FuzzName>/.
 # Minimising a new input is capped so the short run spends its time fuzzing.
-test: ts-deps browser postgres vet fmt-check go-test bench-smoke
+test: ts-deps client-deps browser postgres vet fmt-check go-test bench-smoke
 	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZ_INVOKE) -fuzzminimizetime 2s ./internal/invoke
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZ_MANIFEST) -fuzzminimizetime 2s ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZ_TOOLAPI) -fuzzminimizetime 2s ./internal/httpapi
 
 ts-deps: $(TS_STAMP)
+
+client-deps: $(CLIENTS_STAMP)
+
+$(CLIENTS_STAMP): $(CLIENTS_DIR)/package.json $(CLIENTS_DIR)/package-lock.json
+	$(NPM) ci --prefix $(CLIENTS_DIR) --no-audit --no-fund
+	@touch $@
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	$(NPM) ci --prefix $(TS_DIR) --no-audit --no-fund

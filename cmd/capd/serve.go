@@ -269,7 +269,7 @@ func printBanner(out io.Writer, o serveOptions, store string, addr net.Addr, nCa
 	}
 	first := keys[0]
 	fmt.Fprintf(out, "\nConnect Claude Code:\n  claude mcp add --transport http capd %s --header \"Authorization: Bearer %s\"\n", url, first.Token)
-	fmt.Fprintf(out, "\nOr paste into an MCP client configuration (Cursor, Claude Desktop via mcp-remote, ...):\n")
+	fmt.Fprintf(out, "\nOr paste into Cursor's mcp.json (Claude Desktop, VS Code and others: see the README):\n")
 	fmt.Fprintf(out, "  {\"mcpServers\": {\"capd\": {\"type\": \"http\", \"url\": %q, \"headers\": {\"Authorization\": \"Bearer %s\"}}}}\n", url, first.Token)
 	fmt.Fprintf(out, "\nTry it:\n  curl -s %s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", url, first.Token)
 	fmt.Fprintf(out, "    -H 'Accept: application/json, text/event-stream' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n")
