@@ -117,8 +117,10 @@ func newServer(inv *invoke.Invoker, version, name string, names ToolNames) *Serv
 			}
 		}
 	})
+	hooks.AddOnRequestInitialization(refuseSessionlessSetLevel)
 	s.mcp = server.NewMCPServer(name, version,
 		server.WithToolCapabilities(true),
+		server.WithLogging(), // see logging.go
 		server.WithHooks(hooks),
 		server.WithRecovery(),
 		server.WithInstructions("capd publishes versioned business capabilities as tools. Read a tool's description for its semantics and when to use it. A rejected call returns isError with {ok:false, error, message, issues}: the message says what to call next, issues name each offending field."),
