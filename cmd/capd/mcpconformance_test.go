@@ -49,8 +49,7 @@ func TestOfficialMCPConformance(t *testing.T) {
 	scenarios := listServerScenarios(t, node, suite, env)
 	require.Subset(t, scenarios, requiredScenarios, "the suite no longer has a scenario capd must pass")
 
-	f := newFixture(t)
-	url := authProxy(t, startServer(t, f), f.fullA)
+	url := conformanceTarget(t)
 
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -93,6 +92,24 @@ func TestOfficialMCPConformance(t *testing.T) {
 	if len(vacuous) > 0 {
 		t.Logf("passed without a check (the suite found them not applicable to capd): %s", strings.Join(vacuous, ", "))
 	}
+}
+
+// conformanceTarget starts the server under test, fronted by the
+// authenticating proxy, and returns the URL for the suite. With
+// CAPD_TEST_MCP_URL and CAPD_TEST_MCP_KEY set it fronts that server
+// instead, to check one that is already running.
+func conformanceTarget(t *testing.T) string {
+	t.Helper()
+	if url := os.Getenv("CAPD_TEST_MCP_URL"); url != "" {
+		key := os.Getenv("CAPD_TEST_MCP_KEY")
+		if key == "" {
+			t.Fatalf("CAPD_TEST_MCP_URL is set but CAPD_TEST_MCP_KEY is not: set it to an API key of that server (the proxy sends it as the bearer key)")
+		}
+		t.Logf("checking the server at %s", url)
+		return authProxy(t, url, key)
+	}
+	f := newFixture(t)
+	return authProxy(t, startServer(t, f), f.fullA)
 }
 
 // readBaseline reads the expected-failures file: the suite's own format
