@@ -31,6 +31,7 @@ type Invoker struct {
 	Tenants  capability.TenantStores
 	Recorder Recorder // nil: calls are not recorded
 	Limiter  *Limiter // nil: no rate limits
+	Observer Observer // nil: calls are not observed (no metrics)
 	Logger   *slog.Logger
 	Now      func() time.Time
 	MaxDepth int // input nesting limit; 0 means schema.MaxDepth
@@ -53,35 +54,69 @@ type Result struct {
 	// Replayed reports that the result is the stored first result of the
 	// call's idempotency key, not a new execution.
 	Replayed bool
+
+	rateLimit string // the bucket that refused the call; see CallEvent
 }
 
 // OK reports whether the call succeeded.
 func (r *Result) OK() bool { return r.Err == nil }
 
-// Call runs one call of ref with JSON arguments args on behalf of p.
+// Call runs one call of ref with JSON arguments args on behalf of p. Every
+// call, whatever its outcome, is recorded (Recorder), observed (Observer)
+// and logged on one line at info level, with the request ctx carries
+// (WithRequest) or a new request id.
 func (inv *Invoker) Call(ctx context.Context, p capability.Principal, ref capability.Ref, args json.RawMessage) *Result {
 	start := inv.now()
+	if req, ok := RequestFrom(ctx); !ok || req.ID == "" {
+		req.ID = NewRequestID()
+		ctx = WithRequest(ctx, req)
+	}
 	res := inv.call(ctx, p, ref, args)
+	took := inv.now().Sub(start)
+	name := ref.String()
+	if res.Version != nil {
+		name = res.Version.Manifest.Ref()
+	}
+	outcome := "ok"
+	if res.Err != nil {
+		outcome = res.Err.Code
+	}
 	if inv.Recorder != nil {
-		name := ref.String()
-		if res.Version != nil {
-			name = res.Version.Manifest.Ref()
-		}
-		outcome := "ok"
-		if res.Err != nil {
-			outcome = res.Err.Code
-		}
 		inv.Recorder.Record(capability.CallRecord{
 			At: start, Tenant: p.Tenant, KeyPrefix: p.KeyPrefix, Capability: name,
-			Outcome: outcome, Duration: inv.now().Sub(start), Replayed: res.Replayed,
+			Outcome: outcome, Duration: took, Replayed: res.Replayed,
 		})
 	}
+	if inv.Observer != nil {
+		inv.Observer.ObserveCall(inv.event(p, ref, res, outcome, took))
+	}
+	inv.logCall(ctx, p, name, outcome, took, res.Replayed)
 	return res
 }
 
+// event describes a finished call for the Observer. A call refused by a
+// rate limit stopped before resolving its reference; it is resolved here
+// so the refusal counts against the capability it was meant for.
+func (inv *Invoker) event(p capability.Principal, ref capability.Ref, res *Result, outcome string, took time.Duration) CallEvent {
+	e := CallEvent{Outcome: outcome, Duration: took, RateLimit: res.rateLimit}
+	v := res.Version
+	if v == nil && res.rateLimit != "" {
+		if ref.Version == "" {
+			ref.Version = p.Pins[ref.Name]
+		}
+		v, _ = inv.Registry.Resolve(ref)
+	}
+	if v != nil {
+		e.Capability, e.Version = v.Manifest.Name, v.Manifest.Version
+	}
+	return e
+}
+
 func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capability.Ref, args json.RawMessage) *Result {
-	if wait, ok := inv.Limiter.Allow(p, inv.now()); !ok {
-		return inv.reject(nil, rateLimited(wait))
+	if wait, limit := inv.Limiter.Allow(p, inv.now()); limit != "" {
+		res := inv.reject(nil, rateLimited(wait))
+		res.rateLimit = limit
+		return res
 	}
 	if ref.Version == "" {
 		ref.Version = p.Pins[ref.Name] // a key's pin stands in for "latest"
@@ -183,7 +218,7 @@ func (inv *Invoker) call(ctx context.Context, p capability.Principal, ref capabi
 		var appErr *capability.Error
 		if errors.As(err, &appErr) {
 			if !slices.Contains(v.ErrorCodes(), appErr.Code) && !isCrossCutting(appErr.Code) {
-				return inv.rejectInto(res, inv.internal(v, "undeclared rejection code", err))
+				return inv.rejectInto(res, inv.internal(ctx, v, "undeclared rejection code", err))
 			}
 			return inv.rejectInto(res, appErr)
 		}
@@ -265,10 +300,10 @@ func (inv *Invoker) failure(ctx context.Context, v *registry.Version, what strin
 		return capability.Errorf(capability.CodeUnavailable, "the call was cancelled or timed out before it finished; nothing was written. Retry")
 	}
 	if isStorageFull(err) {
-		inv.logger().Warn(what+": storage full", "capability", v.Manifest.Ref(), "err", err)
+		inv.logger().Warn(what+": storage full", "request_id", requestID(ctx), "capability", v.Manifest.Ref(), "err", err)
 		return capability.Errorf(capability.CodeStorageFull, "the tenant's storage is full; nothing was written. Reads still work; retry once an operator has made room")
 	}
-	return inv.internal(v, what, err)
+	return inv.internal(ctx, v, what, err)
 }
 
 // sqliteFull is SQLite's SQLITE_FULL result code: the database reached its
@@ -283,10 +318,17 @@ func isStorageFull(err error) bool {
 	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
 }
 
-// internal logs the cause and returns an error that reveals nothing of it.
-func (inv *Invoker) internal(v *registry.Version, what string, err error) *capability.Error {
-	inv.logger().Error(what, "capability", v.Manifest.Ref(), "err", err)
-	return capability.AsError(errors.New("internal"))
+// internal logs the cause, with the request id that the call's own log
+// line and the client's answer carry, and returns an error that reveals
+// nothing of it.
+func (inv *Invoker) internal(ctx context.Context, v *registry.Version, what string, err error) *capability.Error {
+	id := requestID(ctx)
+	inv.logger().Error(what, "request_id", id, "capability", v.Manifest.Ref(), "err", err)
+	e := capability.AsError(errors.New("internal"))
+	if id != "" {
+		e.Message += " Request id: " + id + "."
+	}
+	return e
 }
 
 func (inv *Invoker) now() time.Time {

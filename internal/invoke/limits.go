@@ -45,11 +45,13 @@ func bucket(m map[string]*rate.Limiter, id string, r float64, burst int) *rate.L
 	return b
 }
 
-// Allow takes one call from p's key and tenant buckets, or says how long
-// to wait. A refused call takes nothing from either bucket.
-func (l *Limiter) Allow(p capability.Principal, now time.Time) (time.Duration, bool) {
+// Allow takes one call from p's key and tenant buckets. When a bucket
+// refuses, it names it (LimitKey or LimitTenant) and says how long to wait,
+// and the call takes nothing from either bucket; limit is empty when the
+// call may go ahead.
+func (l *Limiter) Allow(p capability.Principal, now time.Time) (wait time.Duration, limit string) {
 	if l == nil {
-		return 0, true
+		return 0, ""
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -75,15 +77,15 @@ func (l *Limiter) Allow(p capability.Principal, now time.Time) (time.Duration, b
 	}
 	if keyRate > 0 {
 		if d, ok := take(bucket(l.keys, p.KeyPrefix, keyRate, l.Limits.KeyBurst)); !ok {
-			return d, false
+			return d, LimitKey
 		}
 	}
 	if l.Limits.TenantRate > 0 {
 		if d, ok := take(bucket(l.tenants, p.Tenant, l.Limits.TenantRate, l.Limits.TenantBurst)); !ok {
-			return d, false
+			return d, LimitTenant
 		}
 	}
-	return 0, true
+	return 0, ""
 }
 
 // rateLimited is the rejection of a refused call: retry_after_ms says when
