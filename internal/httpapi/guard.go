@@ -61,6 +61,9 @@ type Guard struct {
 	// streams. 0 means DefaultWriteTimeout; negative means none.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Throttled, when set, is told of every request refused with 429
+	// because its address failed to authenticate too often (metrics).
+	Throttled func()
 
 	mu       sync.Mutex
 	failures map[string]*rate.Limiter // by client address
@@ -111,6 +114,9 @@ func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 		}
 		addr := clientAddr(r)
 		if wait, throttled := g.throttled(addr); throttled {
+			if g.Throttled != nil {
+				g.Throttled()
+			}
 			writeRetryAfter(w, wait, "too many failed authentications from this address; wait Retry-After seconds")
 			return
 		}
@@ -118,7 +124,7 @@ func (g *Guard) wrap(h http.Handler, required bool) http.Handler {
 		if err != nil {
 			var ae *capability.Error
 			if errors.As(err, &ae) && ae.Code == capability.CodeUnauthenticated {
-				g.logger().Warn("authentication failed", "addr", addr, "reason", ae.Message)
+				g.logger().Warn("authentication failed", "request_id", requestID(r), "addr", addr, "reason", ae.Message)
 				g.failed(addr)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="capd", error="invalid_token"`)
 				WriteError(w, http.StatusUnauthorized, "authentication_error", "Authentication failed: "+ae.Message)

@@ -43,6 +43,9 @@ func (a *API) callTool(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ctx := r.Context()
+	req, _ := invoke.RequestFrom(ctx)
+	req.Transport = invoke.TransportHTTPAPI
+	ctx = invoke.WithRequest(ctx, req)
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		ctx = invoke.WithIdempotencyKey(ctx, key)
 	}

@@ -118,6 +118,15 @@ func newServer(inv *invoke.Invoker, version, name string, names ToolNames) *Serv
 		}
 	})
 	hooks.AddOnRequestInitialization(refuseSessionlessSetLevel)
+	// A tool handler gets the request but not its JSON-RPC id, which the
+	// call's log line carries; the before-call hook gets both. The id is
+	// parked in the embedded Request's params: decoding fills
+	// CallToolRequest's own Params, which shadow them, so nothing from the
+	// wire lands there and a client cannot forge it. The hook runs on the
+	// request's copy just before the handler receives it.
+	hooks.AddBeforeCallTool(func(_ context.Context, id any, req *mcp.CallToolRequest) {
+		req.Request.Params.Meta = &mcp.Meta{ProgressToken: id}
+	})
 	s.mcp = server.NewMCPServer(name, version,
 		server.WithToolCapabilities(true),
 		server.WithLogging(), // see logging.go
@@ -187,7 +196,7 @@ func (s *Server) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 			ctx = invoke.WithIdempotencyKey(ctx, key)
 		}
 	}
-	return s.result(s.inv.Call(ctx, p, ref, args)), nil
+	return s.result(s.inv.Call(withRequest(ctx, req), p, ref, args)), nil
 }
 
 // result renders r, naming capabilities in capd's own prose (a rejection's
@@ -207,6 +216,21 @@ func (s *Server) result(r *invoke.Result) *mcp.CallToolResult {
 		c.JSON = []byte(s.names.Text(string(r.JSON), s.known))
 	}
 	return Result(&c)
+}
+
+// withRequest adds the transport and the JSON-RPC id to the request ctx
+// carries (over HTTP, the request id came with the HTTP request; over
+// stdio the invoker makes one up).
+func withRequest(ctx context.Context, req mcp.CallToolRequest) context.Context {
+	r, _ := invoke.RequestFrom(ctx)
+	r.Transport = invoke.TransportMCPHTTP
+	if _, stdio := ctx.Value(principalFuncKey{}).(PrincipalFunc); stdio {
+		r.Transport = invoke.TransportMCPStdio
+	}
+	if m := req.Request.Params.Meta; m != nil {
+		r.RPCID = m.ProgressToken
+	}
+	return invoke.WithRequest(ctx, r)
 }
 
 // Result renders an invoker result as an MCP tool result: structured content
