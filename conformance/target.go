@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -56,7 +55,7 @@ func NewLocal(ctx context.Context, reg *registry.Registry, stores capability.Scr
 		return nil, fmt.Errorf("prepare scratch copy of %s: %w", tenant, err)
 	}
 	return &Local{
-		inv:     &invoke.Invoker{Registry: reg, Tenants: oneTenant{slug: tenant, store: store}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		inv:     &invoke.Invoker{Registry: reg, Tenants: oneTenant{slug: tenant, store: store}, Logger: slog.New(slog.DiscardHandler)},
 		discard: discard,
 		tenant:  tenant,
 		caller:  capability.Principal{Tenant: tenant, KeyPrefix: "conformance", Scopes: capability.AllScopes},
