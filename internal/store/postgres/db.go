@@ -77,6 +77,9 @@ func (db *DB) Control() *Control { return db.control }
 // Close closes every connection; the DB is unusable afterwards.
 func (db *DB) Close() { db.pool.Close() }
 
+// PoolStat returns the connection pool's statistics now, for metrics.
+func (db *DB) PoolStat() *pgxpool.Stat { return db.pool.Stat() }
+
 // Describe names the database for people: user, host, port and database,
 // never the password.
 func (db *DB) Describe() string {
