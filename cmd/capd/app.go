@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/capd-dev/capd/capabilities"
 	"github.com/capd-dev/capd/internal/capability"
 	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/mcpserver"
+	"github.com/capd-dev/capd/internal/metrics"
 	"github.com/capd-dev/capd/internal/providers/projectkit"
 	"github.com/capd-dev/capd/internal/registry"
 	"github.com/capd-dev/capd/internal/sets"
@@ -59,6 +60,8 @@ type appOptions struct {
 	tenantMaxPages int // max_page_count of each tenant database; 0: no cap
 	// toolNames is how MCP tool names spell capability names.
 	toolNames mcpserver.ToolNames
+	logging   logOptions
+	logOut    io.Writer // where logs go; nil: os.Stderr
 }
 
 func openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -70,7 +73,7 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := o.logging.newLogger(o.logOut)
 	builtIn, err := sets.LoadBuiltIn(capabilities.FS, reg)
 	if err != nil {
 		db.Close()
@@ -134,4 +137,21 @@ func (a *app) watchSetChanges(ctx context.Context) {
 func (a *app) Close() error {
 	a.recorder.Close()
 	return a.db.Close()
+}
+
+// newMetrics builds the app's Prometheus registry: the invoker's call
+// series (the caller sets it as the invoker's Observer), the call log's
+// drops, the store's pools when it has them, and the conformance figures
+// read from the control store, reused for ttl.
+func (a *app) newMetrics(ttl time.Duration) *metrics.Metrics {
+	m := metrics.New(version)
+	m.WatchCallLog(a.recorder.Dropped)
+	if p, ok := a.db.(metrics.TenantPool); ok {
+		m.WatchTenantPool(p)
+	}
+	if p, ok := a.db.(metrics.ConnPool); ok {
+		m.WatchConnPool(p)
+	}
+	m.WatchConformance(a.db.Control(), ttl, a.logger)
+	return m
 }

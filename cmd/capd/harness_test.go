@@ -86,8 +86,22 @@ func newFixture(t *testing.T) *fixture {
 // f's data directory and returns the MCP URL.
 func startServer(t *testing.T, f *fixture, extra ...func(*serveOptions)) string {
 	t.Helper()
+	url, _ := startServerLogs(t, f, extra...)
+	return url
+}
+
+// startServerLogs is startServer that also returns the server's log,
+// which is shown when the test fails.
+func startServerLogs(t *testing.T, f *fixture, extra ...func(*serveOptions)) (string, *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	o := serveOptions{appOptions: appOptions{dataDir: f.data, maxOpenTenants: 100}, addr: "127.0.0.1:0", maxBody: 1 << 20}
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log (last 8 KiB):\n%s", tail(logs.String(), 8<<10))
+		}
+	})
+	o := serveOptions{appOptions: appOptions{dataDir: f.data, maxOpenTenants: 100, logOut: logs}, addr: "127.0.0.1:0", maxBody: 1 << 20}
 	for _, e := range extra {
 		e(&o)
 	}
@@ -106,7 +120,15 @@ func startServer(t *testing.T, f *fixture, extra ...func(*serveOptions)) string 
 		cancel()
 		require.NoError(t, <-done)
 	})
-	return "http://" + addr.String() + "/mcp"
+	return "http://" + addr.String() + "/mcp", logs
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }
 
 // connectHTTP returns an initialized mcp-go client over streamable HTTP.

@@ -16,6 +16,7 @@ import (
 func newStdioCmd(loc func() location) *cobra.Command {
 	var tenant, setName string
 	var names mcpserver.ToolNames
+	var logging logOptions
 	cmd := &cobra.Command{
 		Use:   "stdio [--tenant SLUG]",
 		Short: "Serve MCP over stdin/stdout for desktop clients (key from CAPD_API_KEY)",
@@ -24,7 +25,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store, toolNames: names})
+			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store, toolNames: names, logging: logging})
 			if err != nil {
 				return err
 			}
@@ -55,6 +56,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 	cmd.Flags().StringVar(&tenant, "tenant", "", "grant full access to this tenant (local use, instead of CAPD_API_KEY)")
 	toolNamesFlag(cmd.Flags(), &names)
 	cmd.Flags().StringVar(&setName, "set", "", "serve only this capability set's members, at their resolved versions")
+	addLogFlags(cmd.Flags(), &logging)
 	return cmd
 }
 
