@@ -26,6 +26,7 @@ import (
 	"github.com/capd-dev/capd/internal/httpapi"
 	"github.com/capd-dev/capd/internal/invoke"
 	"github.com/capd-dev/capd/internal/mcpserver"
+	"github.com/capd-dev/capd/internal/metrics"
 	"github.com/capd-dev/capd/schemas"
 )
 
@@ -54,10 +55,19 @@ type serveOptions struct {
 	// environment variable is set and the flag is not.
 	gcPercent    int
 	gcPercentSet bool
+	// metricsOff turns /metrics off (--metrics=false); metricsAddr serves
+	// it on its own listener instead of the API's.
+	metricsOff  bool
+	metricsAddr string
+	// conformanceMetricsTTL is how long /metrics reuses the conformance
+	// figures it read from the store; the command sets
+	// metrics.DefaultConformanceTTL, tests leave 0 (read at every scrape).
+	conformanceMetricsTTL time.Duration
 }
 
 func newServeCmd(loc func() location) *cobra.Command {
-	var o serveOptions
+	o := serveOptions{conformanceMetricsTTL: metrics.DefaultConformanceTTL}
+	metricsOn := true
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve MCP over streamable HTTP at /mcp",
@@ -65,6 +75,10 @@ func newServeCmd(loc func() location) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dataDir, o.store = loc().dir, loc().store
 			o.gcPercentSet = cmd.Flags().Changed("gc-percent")
+			o.metricsOff = !metricsOn
+			if o.metricsOff && o.metricsAddr != "" {
+				return usageError("--metrics-addr %s serves /metrics, which --metrics=false turns off: give one of them", o.metricsAddr)
+			}
 			return serve(cmd.Context(), o, cmd.OutOrStdout(), nil)
 		},
 	}
@@ -90,6 +104,9 @@ func newServeCmd(loc func() location) *cobra.Command {
 	f.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it on loopback")
 	toolNamesFlag(f, &o.toolNames)
 	f.DurationVar(&o.conformanceInterval, "conformance-interval", 6*time.Hour, "run the conformance suite at start and then this often (0 disables)")
+	f.BoolVar(&metricsOn, "metrics", true, "serve Prometheus metrics at /metrics (--metrics=false: not at all)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of --addr, e.g. 127.0.0.1:9090 or an internal interface; without it /metrics is on --addr, public unless --catalog-auth")
+	addLogFlags(f, &o.logging)
 	return cmd
 }
 
@@ -136,9 +153,26 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		}
 		defer stop()
 	}
+	var m *metrics.Metrics
+	if !o.metricsOff {
+		m = a.newMetrics(o.conformanceMetricsTTL)
+		a.inv.Observer = m
+	}
+	if m != nil && o.metricsAddr != "" {
+		bound, stop, err := serveMetrics(o.metricsAddr, m.Handler(), a.logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		o.metricsAddr = bound.String()
+	}
 	guard := &httpapi.Guard{Keys: a.db.Control(), AllowedOrigins: o.allowedOrigins, MaxBody: o.maxBody,
 		BodyLimits: a.reg.BodyLimits(), FailedAuthRate: o.failedAuthRate, FailedAuthBurst: 10,
 		WriteTimeout: o.writeTimeout, Logger: a.logger}
+	if m != nil {
+		guard.Throttled = m.FailedAuthThrottled
+	}
 	limits := o.limits
 	for _, kv := range o.keyOverrides {
 		prefix, n, ok := strings.Cut(kv, "=")
@@ -182,6 +216,16 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		pages = guard.WrapBrowser(pages)
 	}
 	mux.Handle("/", pages)
+	if m != nil && o.metricsAddr == "" {
+		// Beside the API, /metrics shows what the catalog shows (no tenant
+		// data; provider instances name tenants, as /providers does), so
+		// it is public exactly when the catalog is.
+		var h http.Handler = m.Handler()
+		if o.catalogAuth {
+			h = guard.Wrap(h)
+		}
+		mux.Handle("GET /metrics", h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","version":%q,"capabilities":%d}`+"\n", version, len(a.reg.Versions()))
@@ -192,7 +236,7 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	// largest body). There is no WriteTimeout: it would cut MCP's long-lived SSE
 	// streams (the standalone GET stream, streamed POST answers); the guard
 	// sets a write deadline on every other request instead.
-	srv := &http.Server{Handler: mux,
+	srv := &http.Server{Handler: httpapi.WithRequestID(mux),
 		ReadHeaderTimeout: cmp.Or(o.readHeaderTimeout, 10*time.Second),
 		ReadTimeout:       cmp.Or(o.readTimeout, 2*time.Minute),
 		MaxHeaderBytes:    64 << 10,
@@ -243,6 +287,13 @@ func printBanner(out io.Writer, o serveOptions, store string, addr net.Addr, nCa
 	fmt.Fprintf(out, "  MCP (streamable HTTP)  %s\n", url)
 	fmt.Fprintf(out, "  catalog                http://%s/\n", addr)
 	fmt.Fprintf(out, "  health                 http://%s/healthz\n", addr)
+	switch {
+	case o.metricsOff:
+	case o.metricsAddr != "":
+		fmt.Fprintf(out, "  metrics                http://%s/metrics\n", o.metricsAddr)
+	default:
+		fmt.Fprintf(out, "  metrics                http://%s/metrics\n", addr)
+	}
 	if strings.HasPrefix(store, "sqlite ") {
 		fmt.Fprintf(out, "  data                   %s\n", o.dataDir)
 	} else {

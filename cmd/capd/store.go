@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/metrics"
 	"github.com/capd-dev/capd/internal/store/postgres"
 	"github.com/capd-dev/capd/internal/store/sqlite"
 )
@@ -114,6 +115,12 @@ func (s sqliteStorage) Tenants() capability.TenantStores  { return s.DB.Tenants(
 func (s sqliteStorage) Scratch() capability.ScratchStores { return s.DB.Tenants() }
 func (s sqliteStorage) Describe() string                  { return "sqlite " + s.dir }
 
+// TenantPoolStats implements metrics.TenantPool: the tenant LRU.
+func (s sqliteStorage) TenantPoolStats() metrics.TenantPoolStats {
+	st := s.DB.Tenants().Stats()
+	return metrics.TenantPoolStats{Open: st.Open, Opens: st.Opens, Hits: st.Hits, Evictions: st.Evictions}
+}
+
 // pgStorage is a PostgreSQL database shared by any number of nodes.
 type pgStorage struct{ *postgres.DB }
 
@@ -123,7 +130,20 @@ func (s pgStorage) Scratch() capability.ScratchStores { return s.DB.Tenants() }
 func (s pgStorage) Describe() string                  { return "postgres " + s.DB.Describe() }
 func (s pgStorage) Close() error                      { s.DB.Close(); return nil }
 
-var _ setChangeFeed = pgStorage{}
+// ConnPoolStats implements metrics.ConnPool: this node's connections.
+func (s pgStorage) ConnPoolStats() metrics.ConnPoolStats {
+	st := s.DB.PoolStat()
+	return metrics.ConnPoolStats{
+		InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()), Constructing: int(st.ConstructingConns()),
+		Max: int(st.MaxConns()), Acquires: st.AcquireCount(), WaitedAcquires: st.EmptyAcquireCount(),
+	}
+}
+
+var (
+	_ setChangeFeed      = pgStorage{}
+	_ metrics.ConnPool   = pgStorage{}
+	_ metrics.TenantPool = sqliteStorage{}
+)
 
 // withStore runs fn over the store of the command's location, for
 // management commands that need no registry, and closes it afterwards.
