@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -215,7 +214,8 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 			args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0",
 				"--conformance-interval", "0", "--rate-limit", "0", "--tenant-rate-limit", "0", "--failed-auth-rate", "0",
 				"--max-open-tenants", fmt.Sprint(max(o.maxOpenTenants, 1))}, o.serverFlags...)
-			url, pid, stop, err := startChild(ctx, []string{"CAPD_STORE=" + o.store}, `http://127\.0\.0\.1:\d+/mcp`, args...)
+			logPath := fmt.Sprintf("%s/node-%d.log", tmp, i)
+			url, pid, stop, err := startChild(ctx, []string{"CAPD_STORE=" + o.store}, logPath, `http://127\.0\.0\.1:\d+/mcp`, args...)
 			if err != nil {
 				return fmt.Errorf("start capd node %d: %w", i+1, err)
 			}
@@ -238,7 +238,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 
 	var floor *bench.Target
 	if !o.noFloors {
-		url, pid, stop, err := startChild(ctx, nil, `http://127\.0\.0\.1:\d+/mcp`, "bench", "floor-server")
+		url, pid, stop, err := startChild(ctx, nil, tmp+"/floor-server.log", `http://127\.0\.0\.1:\d+/mcp`, "bench", "floor-server")
 		if err != nil {
 			return fmt.Errorf("start the floor server: %w", err)
 		}
@@ -372,8 +372,11 @@ func benchTenants(ctx context.Context, o appOptions, n int) ([]*bench.Tenant, st
 
 // startChild runs this binary with args and env added to the
 // environment, and waits for a line of its output matching urlPattern;
-// stop ends it with SIGINT (then kills it).
-func startChild(ctx context.Context, env []string, urlPattern string, args ...string) (url string, pid int, stop func(), err error) {
+// stop ends it with SIGINT (then kills it). The child's log (stderr) goes
+// to the file logPath: a capd node logs a line per call, and a file takes
+// them without the load tool spending CPU on them, while the node pays for
+// its log as it would in production.
+func startChild(ctx context.Context, env []string, logPath, urlPattern string, args ...string) (url string, pid int, stop func(), err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", 0, nil, err
@@ -383,10 +386,15 @@ func startChild(ctx context.Context, env []string, urlPattern string, args ...st
 	// store bench chose, not whatever the caller's environment names.
 	cmd.Env = append(os.Environ(), "CAPD_API_KEY=", "CAPD_STORE=")
 	cmd.Env = append(cmd.Env, env...)
-	// Keep the end of the child's log, so a child that will not start
-	// (a wrong password, a refused connection) can say why.
-	tail := &tailBuffer{max: 4 << 10}
-	cmd.Stderr = tail
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	cmd.Stderr = logFile
+	// The end of the child's log says why a child would not start (a
+	// wrong password, a refused connection).
+	tail := func() string { return logTail(logPath, 4<<10) }
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", 0, nil, err
@@ -424,37 +432,28 @@ func startChild(ctx context.Context, env []string, urlPattern string, args ...st
 	case url, ok := <-found:
 		if !ok {
 			stop()
-			return "", 0, nil, fmt.Errorf("%s %s exited before printing its URL: %s", exe, strings.Join(args, " "), tail)
+			return "", 0, nil, fmt.Errorf("%s %s exited before printing its URL: %s", exe, strings.Join(args, " "), tail())
 		}
 		return url, cmd.Process.Pid, stop, nil
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", 0, nil, fmt.Errorf("%s %s printed no URL within 60 s", exe, strings.Join(args, " "))
+		return "", 0, nil, fmt.Errorf("%s %s printed no URL within 60 s: %s", exe, strings.Join(args, " "), tail())
 	case <-ctx.Done():
 		stop()
 		return "", 0, nil, ctx.Err()
 	}
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.max {
-		b.buf = append(b.buf[:0], b.buf[len(b.buf)-b.max:]...)
+// logTail returns the last max bytes of the file at path.
+func logTail(path string, max int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
 	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(string(b.buf))
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		_, _ = f.Seek(-max, io.SeekEnd)
+	}
+	b, _ := io.ReadAll(f)
+	return strings.TrimSpace(string(b))
 }

@@ -126,6 +126,15 @@ func TestBenchToolBadFlags(t *testing.T) {
 	}
 }
 
+// TestBenchToolChildFails: a capd node that will not start is reported
+// with the end of its log, which bench keeps in a file.
+func TestBenchToolChildFails(t *testing.T) {
+	text, code := runBinary(t, nil, "bench", "--no-floors", "--tenants", "1", "--server-flag=--log-level=loud")
+	assert.Equal(t, 1, code, text)
+	assert.Contains(t, text, "start capd node 1")
+	assert.Contains(t, text, `invalid argument "loud" for "--log-level" flag`, "the node's own words")
+}
+
 // TestBenchToolNodesOnPostgres runs `capd bench` on a real PostgreSQL
 // database with two capd nodes, as BENCHMARKS.md's multi-node figures are
 // taken: the tenants are created in the store, both nodes serve calls
