@@ -287,4 +287,24 @@ func TestTwoNodesTakeTurnsAtConformance(t *testing.T) {
 	}
 	assert.Len(t, runs, 1, "one run recorded for two nodes")
 	assert.Equal(t, 1, strings.Count(logs(), `msg="conformance run"`), "%s", logs())
+
+	// /metrics on both nodes reports the run, the node that skipped its
+	// turn too: the figures come from the shared store.
+	cases := map[string]float64{}
+	for i, n := range []*capdProc{n1, n2} {
+		fams := scrape(t, n.base+"/metrics", "")
+		for _, slug := range []string{c.tenantA, c.tenB} {
+			p := map[string]string{"provider": "projectkit:" + slug}
+			assert.Equal(t, 1.0, value(t, fams, "capd_conformance_pass_ratio", p), "node %d, %s", i+1, slug)
+			got := value(t, fams, "capd_conformance_cases", p)
+			if want, seen := cases[slug]; seen {
+				assert.Equal(t, want, got, "node %d, %s: the same cases on every node", i+1, slug)
+			}
+			cases[slug] = got
+		}
+		assert.Greater(t, value(t, fams, "capd_store_connections_max", nil), 0.0, "node %d: its PostgreSQL pool", i+1)
+		assert.GreaterOrEqual(t, value(t, fams, "capd_store_connection_acquires_total", nil), 1.0)
+		_, lru := sample(fams, "capd_tenant_databases_open", nil)
+		assert.False(t, lru, "node %d: the tenant LRU series are SQLite's", i+1)
+	}
 }
