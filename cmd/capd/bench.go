@@ -77,9 +77,10 @@ there; it writes a project and tasks into each tenant.`,
   capd bench --url http://10.0.0.1:8080/mcp --url http://10.0.0.2:8080/mcp --keys-file keys.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// --store is the global flag; its default comes from
-			// CAPD_STORE, which bench ignores (see Long).
-			if f := cmd.Flags().Lookup("store"); f != nil && f.Changed {
+			// --store is the global flag, which CAPD_STORE and a config
+			// file may also set; bench takes it only from its command
+			// line (see Long).
+			if f := cmd.Flags().Lookup("store"); givenOnCommandLine(f) {
 				o.store = f.Value.String()
 			}
 			o.nodesSet = cmd.Flags().Changed("nodes")
@@ -382,9 +383,14 @@ func startChild(ctx context.Context, env []string, logPath, urlPattern string, a
 		return "", 0, nil, err
 	}
 	cmd := exec.Command(exe, args...)
-	// CAPD_STORE is cleared unless env sets it: a child must serve the
-	// store bench chose, not whatever the caller's environment names.
-	cmd.Env = append(os.Environ(), "CAPD_API_KEY=", "CAPD_STORE=")
+	// No CAPD_ variable reaches a child but env's: it must serve the store
+	// and settings bench chose (--server-flag), not whatever the caller's
+	// environment or config file (CAPD_CONFIG) names.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envPrefix) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	cmd.Env = append(cmd.Env, env...)
 	logFile, err := os.Create(logPath)
 	if err != nil {

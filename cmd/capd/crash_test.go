@@ -224,8 +224,15 @@ var healthLine = regexp.MustCompile(`health\s+(http://\S+)/healthz`)
 func startCapd(t *testing.T, data string, extra ...string) *capdProc {
 	t.Helper()
 	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--conformance-interval", "0"}, extra...)
+	return startCapdWith(t, nil, args...)
+}
+
+// startCapdWith runs the capd binary with args (a serve command) and env
+// added to the environment, and returns once /healthz answers.
+func startCapdWith(t *testing.T, env []string, args ...string) *capdProc {
+	t.Helper()
 	p := &capdProc{cmd: exec.Command(capdBinary, args...), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd.Env = environWithout("CAPD_API_KEY")
+	p.cmd.Env = append(environWithout("CAPD_API_KEY"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()

@@ -28,6 +28,7 @@ import (
 var capdBinary string
 
 func TestMain(m *testing.M) {
+	clearSettingsEnvironment()
 	dir, err := os.MkdirTemp("", "capd-bin-")
 	if err != nil {
 		panic(err)

@@ -3,21 +3,12 @@ package main
 import (
 	"errors"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 )
 
 // version is the capd release, stamped by the build.
 var version = "0.1.0-dev"
-
-// defaultDataDir is where capd keeps its databases unless told otherwise.
-func defaultDataDir() string {
-	if d := os.Getenv("CAPD_DATA"); d != "" {
-		return d
-	}
-	return "./capd-data"
-}
 
 // exitError carries a specific exit status (lint uses 1 for problems).
 type exitError struct {
@@ -47,8 +38,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	var l location
-	root.PersistentFlags().StringVar(&l.dir, "data", defaultDataDir(), "data directory (env CAPD_DATA): SQLite's databases, and local files such as the demo keys")
-	root.PersistentFlags().StringVar(&l.store, "store", os.Getenv("CAPD_STORE"), "where data lives (env CAPD_STORE): sqlite (in --data, the default), sqlite:DIR, or postgres://USER:PASSWORD@HOST:PORT/DATABASE shared by several capd nodes")
+	root.PersistentFlags().StringVar(&l.dir, "data", "./capd-data", "data directory: SQLite's databases, and local files such as the demo keys")
+	root.PersistentFlags().StringVar(&l.store, "store", "", "where data lives: sqlite (in --data, the default), sqlite:DIR, or postgres://USER:PASSWORD@HOST:PORT/DATABASE shared by several capd nodes")
+	root.PersistentFlags().String(configFlag, "", "YAML file of settings: flag names as keys, e.g. \"rate-limit: 50\" (see the README's Configuration)")
 	loc := func() location { return l }
 	root.AddCommand(
 		newServeCmd(loc),
@@ -63,6 +55,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBenchCmd(),
 		newMigrateCmd(),
 	)
+	// Once every command and flag exists: settings from the environment
+	// and the config file.
+	installSettings(root)
 	// A command-line mistake exits 2, distinct from a failure (1).
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	return root
