@@ -22,6 +22,11 @@ CONF_STAMP := $(CONF_DIR)/node_modules/.package-lock.json
 FUZZ_INVOKE   ?= 30000x
 FUZZ_MANIFEST ?= 1000x
 FUZZ_TOOLAPI  ?= 15000x
+# capd is pure Go (its SQLite is modernc.org/sqlite), so everything builds
+# without cgo: release binaries are static, and make test builds and runs
+# capd the same way (TestReleaseBuild then only links, reusing the
+# packages go test compiled).
+export CGO_ENABLED ?= 0
 
 .PHONY: test build run lint vet fmt-check go-test bench-smoke bench ts-deps client-deps conformance-deps browser postgres
 

@@ -7,9 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is the capd release, stamped by the build.
-var version = "0.1.0-dev"
-
 // exitError carries a specific exit status (lint uses 1 for problems).
 type exitError struct {
 	code int
@@ -35,6 +32,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
+	root.SetVersionTemplate(currentBuild().text())
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	var l location
@@ -54,6 +52,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newSetsCmd(loc),
 		newBenchCmd(),
 		newMigrateCmd(),
+		newVersionCmd(),
 	)
 	// Once every command and flag exists: settings from the environment
 	// and the config file.
