@@ -55,8 +55,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newVersionCmd(),
 	)
 	// Once every command and flag exists: settings from the environment
-	// and the config file.
+	// and the config file, and shell completion of flag values.
 	installSettings(root)
+	registerCompletions(root)
 	// A command-line mistake exits 2, distinct from a failure (1).
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	return root
