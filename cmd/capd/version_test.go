@@ -42,10 +42,16 @@ func TestVersionCommand(t *testing.T) {
 	})
 	t.Run("RunsWithABrokenConfiguration", func(t *testing.T) {
 		// No t.Setenv here (the test is parallel): the file comes by flag.
+		// An unknown key and a missing file fail every other command.
 		path := filepath.Join(t.TempDir(), "capd.yaml")
-		require.NoError(t, os.WriteFile(path, []byte("rate-limit: abc\n"), 0o600))
-		_, err := runCLI(t, "version", "--config", path)
-		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, []byte("rate-limt: 5\n"), 0o600))
+		for _, file := range []string{path, filepath.Join(t.TempDir(), "absent.yaml")} {
+			_, err := runCLI(t, "tenants", "list", "--data", t.TempDir(), "--config", file)
+			require.Error(t, err)
+			out, err := runCLI(t, "version", "--config", file)
+			require.NoError(t, err)
+			assert.Contains(t, out, "capd "+version)
+		}
 	})
 }
 
