@@ -233,6 +233,7 @@ func startCapdWith(t *testing.T, env []string, args ...string) *capdProc {
 	t.Helper()
 	p := &capdProc{cmd: exec.Command(capdBinary, args...), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = append(environWithout("CAPD_API_KEY"), env...)
+	p.cmd.Dir = t.TempDir() // a server that misses its --data writes nothing into the source tree
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
