@@ -11,6 +11,7 @@ import (
 
 	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
+	"github.com/capd-dev/capd/internal/mcpserver"
 )
 
 // Shell completion: cobra's `capd completion bash|zsh|fish|powershell`
@@ -27,8 +28,8 @@ var formatValues = map[string][]string{
 }
 
 // registerCompletions gives flag values to complete wherever a flag of that
-// name exists in the tree, so a new command with --tenant or --format gets
-// them too.
+// name exists in the tree, so a new command with --tenant, --format or
+// --tool-names gets them too.
 func registerCompletions(root *cobra.Command) {
 	must(root.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(
 		[]cobra.Completion{
@@ -41,6 +42,9 @@ func registerCompletions(root *cobra.Command) {
 		flags := c.LocalNonPersistentFlags()
 		if flags.Lookup("tenant") != nil {
 			must(c.RegisterFlagCompletionFunc("tenant", completeTenants))
+		}
+		if flags.Lookup("tool-names") != nil {
+			must(c.RegisterFlagCompletionFunc("tool-names", cobra.FixedCompletions(mcpserver.ToolNamesValues, cobra.ShellCompDirectiveNoFileComp)))
 		}
 		if flags.Lookup("format") != nil {
 			if values := formatsOf(c); values != nil {

@@ -72,6 +72,9 @@ func TestCompletionOffers(t *testing.T) {
 		assert.Equal(t, []string{"text", "json"}, complete(t, "version", "--format", ""))
 		assert.Equal(t, []string{"text", "json"}, complete(t, "sets", "show", "--format", ""))
 		assert.Equal(t, []string{"happy", "rejection", "generated"}, complete(t, "conformance", "run", "--kind", ""))
+		for _, cmd := range [][]string{{"serve"}, {"stdio"}, {"conformance", "run"}} {
+			assert.Equal(t, []string{"dotted", "underscore"}, complete(t, append(cmd, "--tool-names", "")...), cmd)
+		}
 	})
 	t.Run("TenantSlugs", func(t *testing.T) {
 		assert.Equal(t, []string{f.tenantA}, complete(t, "keys", "create", "--data", f.data, "--tenant", "sw"))
