@@ -4,14 +4,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/capd-dev/capd/conformance"
 	"github.com/capd-dev/capd/internal/capability"
-	"github.com/capd-dev/capd/internal/mcpserver"
 )
 
 // Shell completion: cobra's `capd completion bash|zsh|fish|powershell`
@@ -27,9 +28,13 @@ var formatValues = map[string][]string{
 	"capd sets":            {"text", "json"},
 }
 
+// choice is the type of a flag whose Value names its choices, as
+// --tool-names's "dotted|underscore" or --log-level's "debug|info|warn|error".
+var choice = regexp.MustCompile(`^[a-z0-9-]+(\|[a-z0-9-]+)+$`)
+
 // registerCompletions gives flag values to complete wherever a flag of that
-// name exists in the tree, so a new command with --tenant, --format or
-// --tool-names gets them too.
+// name or kind exists in the tree, so a new command with --tenant or
+// --format, or a new flag whose type lists its choices, gets them too.
 func registerCompletions(root *cobra.Command) {
 	must(root.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(
 		[]cobra.Completion{
@@ -43,9 +48,11 @@ func registerCompletions(root *cobra.Command) {
 		if flags.Lookup("tenant") != nil {
 			must(c.RegisterFlagCompletionFunc("tenant", completeTenants))
 		}
-		if flags.Lookup("tool-names") != nil {
-			must(c.RegisterFlagCompletionFunc("tool-names", cobra.FixedCompletions(mcpserver.ToolNamesValues, cobra.ShellCompDirectiveNoFileComp)))
-		}
+		flags.VisitAll(func(f *pflag.Flag) {
+			if choice.MatchString(f.Value.Type()) {
+				must(c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(strings.Split(f.Value.Type(), "|"), cobra.ShellCompDirectiveNoFileComp)))
+			}
+		})
 		if flags.Lookup("format") != nil {
 			if values := formatsOf(c); values != nil {
 				must(c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)))

@@ -75,6 +75,10 @@ func TestCompletionOffers(t *testing.T) {
 		for _, cmd := range [][]string{{"serve"}, {"stdio"}, {"conformance", "run"}} {
 			assert.Equal(t, []string{"dotted", "underscore"}, complete(t, append(cmd, "--tool-names", "")...), cmd)
 		}
+		for _, cmd := range []string{"serve", "stdio"} {
+			assert.Equal(t, []string{"text", "json", "auto"}, complete(t, cmd, "--log-format", ""), cmd)
+			assert.Equal(t, []string{"debug", "info", "warn", "error"}, complete(t, cmd, "--log-level", ""), cmd)
+		}
 	})
 	t.Run("TenantSlugs", func(t *testing.T) {
 		assert.Equal(t, []string{f.tenantA}, complete(t, "keys", "create", "--data", f.data, "--tenant", "sw"))
@@ -99,15 +103,16 @@ func TestCompletionOffers(t *testing.T) {
 	})
 }
 
-// TestCompletionEveryFormatFlag: every --format flag offers its values.
+// TestCompletionEveryFormatFlag: every --format flag offers its values, and
+// so does every flag whose type lists its choices.
 func TestCompletionEveryFormatFlag(t *testing.T) {
 	t.Parallel()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Name == "format" {
-				_, ok := c.GetFlagCompletionFunc("format")
-				assert.True(t, ok, "%s --format: add its values to formatValues", c.CommandPath())
+			if f.Name == "format" || strings.Contains(f.Value.Type(), "|") {
+				_, ok := c.GetFlagCompletionFunc(f.Name)
+				assert.True(t, ok, "%s --%s: add its values to formatValues, or name them in its type", c.CommandPath(), f.Name)
 			}
 		})
 		for _, sub := range c.Commands() {
