@@ -415,6 +415,11 @@ func unknownSetting(root *cobra.Command, key string, known map[string]bool) stri
 			best, bestD = n, d
 		}
 	}
+	// A suggestion far from what was written helps nobody: offer one only
+	// within a third of the key's length (a typo, not another word).
+	if bestD > max(1, len(normal)/3) {
+		return fmt.Sprintf("unknown setting (the keys are the flag names of %s and the global flags; see capd serve --help)", settableList())
+	}
 	return fmt.Sprintf("unknown setting; did you mean %s? (the keys are the flag names of %s and the global flags)", best, settableList())
 }
 

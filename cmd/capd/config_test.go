@@ -279,6 +279,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"ErrFileAlias", nil, nil, "addr: &a 127.0.0.1:1\npprof: *a\n", []string{"capd.yaml:2: pprof: YAML aliases are not supported"}},
 		{"ErrUnknownKey", nil, nil, "addr: 127.0.0.1:0\nrate-limt: 5\n", []string{"capd.yaml:2: rate-limt: unknown setting; did you mean rate-limit?"}},
 		{"ErrUnknownKeyEnvironmentStyle", nil, nil, "CAPD_RATE_LIMIT: 5\n", []string{"capd.yaml:1: CAPD_RATE_LIMIT: unknown setting; did you mean rate-limit?"}},
+		{"ErrUnknownKeyNothingClose", nil, nil, "colour: blue\n", []string{"capd.yaml:1: colour: unknown setting (the keys are the flag names of"}},
 		{"ErrUnknownKeyOnAnyCommand", []string{"tenants", "list"}, nil, "max-open-tenant: 5\n", []string{"capd.yaml:1: max-open-tenant: unknown setting; did you mean max-open-tenants?"}},
 		{"ErrExcludedKey", []string{"stdio"}, nil, "tenant: acme\n", []string{"capd.yaml:1: tenant: --tenant of capd stdio is read only from the command line"}},
 		{"ErrManagementFlagKey", nil, nil, "email: a@acme.example\n", []string{"capd.yaml:1: email: --email belongs to capd staff add"}},
