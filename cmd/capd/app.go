@@ -58,10 +58,8 @@ type appOptions struct {
 	store          string // --store: "", sqlite, sqlite:DIR or a postgres:// URL
 	maxOpenTenants int
 	tenantMaxPages int // max_page_count of each tenant database; 0: no cap
-	// toolNames is how MCP tool names spell capability names.
-	toolNames mcpserver.ToolNames
-	logging   logOptions
-	logOut    io.Writer // where logs go; nil: os.Stderr
+	logging        logOptions
+	logOut         io.Writer // where logs go; nil: os.Stderr
 }
 
 func openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -81,7 +79,7 @@ func openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	rec := invoke.NewBatchRecorder(db.Control(), logger)
 	inv := &invoke.Invoker{Registry: reg, Tenants: db.Tenants(), Recorder: rec, Logger: logger}
-	hub := mcpserver.NewSetHub(inv, version, o.toolNames)
+	hub := mcpserver.NewSetHub(inv, version)
 	a := &app{db: db, reg: reg, recorder: rec, logger: logger, inv: inv, setHub: hub}
 	a.sets = &sets.Service{Store: db.Control(), Registry: reg, BuiltIn: builtIn, Changed: a.setChanged}
 	return a, nil

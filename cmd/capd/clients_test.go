@@ -42,7 +42,6 @@ func TestREADMEClientSetups(t *testing.T) {
 
 	f := newFixture(t)
 	dotted := startServer(t, f)
-	underscore := startServer(t, f, func(o *serveOptions) { o.toolNames = mcpserver.UnderscoreNames })
 	fill := func(text, url string) string {
 		return strings.NewReplacer(
 			"http://127.0.0.1:8080/mcp", url,
@@ -123,15 +122,11 @@ func TestREADMEClientSetups(t *testing.T) {
 
 	for _, tc := range []struct{ test, block string }{{"ClaudeDesktop", "claude-desktop"}, {"Cursor", "cursor"}, {"VSCode", "vscode"}} {
 		t.Run(tc.test, func(t *testing.T) {
-			url := dotted
-			if tc.block == "claude-desktop" {
-				url = underscore // the README says to start it so
-			}
 			var cfg struct {
 				MCPServers map[string]clientServerConfig `json:"mcpServers"` // Claude Desktop, Cursor
 				Servers    map[string]clientServerConfig `json:"servers"`    // VS Code
 			}
-			require.NoError(t, json.Unmarshal([]byte(fill(blocks[tc.block][0], url)), &cfg))
+			require.NoError(t, json.Unmarshal([]byte(fill(blocks[tc.block][0], dotted)), &cfg))
 			servers := cfg.MCPServers
 			if servers == nil {
 				servers = cfg.Servers
@@ -139,10 +134,10 @@ func TestREADMEClientSetups(t *testing.T) {
 			require.Len(t, servers, 2)
 			for name, s := range servers {
 				t.Run(name, func(t *testing.T) {
-					// Underscored by a capd stdio flag, or by the server an
-					// URL (mcp-remote's argument, or the entry's) points at.
+					// Underscored by a capd stdio flag, or by the URL
+					// (mcp-remote's argument, or the entry's).
 					names := mcpserver.DottedNames
-					if all := s.URL + " " + strings.Join(s.Args, " "); strings.Contains(all, "--tool-names underscore") || strings.Contains(all, underscore) {
+					if all := s.URL + " " + strings.Join(s.Args, " "); strings.Contains(all, "--tool-names underscore") || strings.Contains(all, "?tool_names=underscore") {
 						names = mcpserver.UnderscoreNames
 					}
 					if tc.block == "claude-desktop" {

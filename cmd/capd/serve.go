@@ -32,6 +32,9 @@ import (
 
 type serveOptions struct {
 	appOptions
+	// toolNames is how /mcp spells tool names unless a request's URL says
+	// otherwise (?tool_names=).
+	toolNames      mcpserver.ToolNames
 	addr           string
 	demo           bool
 	allowedOrigins []string
@@ -188,7 +191,25 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 	a.inv.Limiter = invoke.NewLimiter(limits)
 	api := &httpapi.API{Registry: a.reg, Invoker: a.inv, Control: a.db.Control(), Sets: a.sets, Guard: guard, CatalogAuth: o.catalogAuth, Logger: a.logger}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", guard.Wrap(mcpserver.New(a.inv, version, o.toolNames).HTTPHandler()))
+	// One server per tool-name spelling; the URL picks (?tool_names=),
+	// so one capd serves clients that need either.
+	mcpServers := map[mcpserver.ToolNames]http.Handler{}
+	for _, names := range []mcpserver.ToolNames{mcpserver.DottedNames, mcpserver.UnderscoreNames} {
+		mcpServers[names] = mcpserver.New(a.inv, version, names).HTTPHandler()
+	}
+	toolNames := func(w http.ResponseWriter, r *http.Request) (mcpserver.ToolNames, bool) {
+		names, err := mcpserver.RequestToolNames(r, o.toolNames)
+		if err != nil {
+			httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return 0, false
+		}
+		return names, true
+	}
+	mux.Handle("/mcp", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if names, ok := toolNames(w, r); ok {
+			mcpServers[names].ServeHTTP(w, r)
+		}
+	})))
 	mux.Handle("/mcp/sets/{name}", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := capability.PrincipalFrom(r.Context())
 		set, err := a.sets.Find(r.Context(), p.Tenant, r.PathValue("name"))
@@ -201,7 +222,9 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 			httpapi.WriteError(w, http.StatusInternalServerError, "internal_error", "the server could not load the set; retry later")
 			return
 		}
-		a.setHub.Handler(set).ServeHTTP(w, r)
+		if names, ok := toolNames(w, r); ok {
+			a.setHub.Handler(set, names).ServeHTTP(w, r)
+		}
 	})))
 	mux.Handle("/api/", api.Handler())
 	assets := catalog.Assets

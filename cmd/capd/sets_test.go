@@ -97,17 +97,24 @@ func TestCapabilitySets(t *testing.T) {
 	})
 
 	// MCP: exactly the two resolvable tools, at their resolved versions.
-	var changed atomic.Int32
-	c, err := client.NewStreamableHttpClient(base+"/mcp/sets/triage",
-		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + f.fullA}), transport.WithContinuousListening())
-	require.NoError(t, err)
-	c.OnNotification(func(n mcp.JSONRPCNotification) {
-		if n.Method == string(mcp.MethodNotificationToolsListChanged) {
-			changed.Add(1)
-		}
-	})
-	require.NoError(t, c.Start(context.Background()))
-	initialize(t, c)
+	listening := func(url string, changed *atomic.Int32) *client.Client {
+		c, err := client.NewStreamableHttpClient(url,
+			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + f.fullA}), transport.WithContinuousListening())
+		require.NoError(t, err)
+		c.OnNotification(func(n mcp.JSONRPCNotification) {
+			if n.Method == string(mcp.MethodNotificationToolsListChanged) {
+				changed.Add(1)
+			}
+		})
+		require.NoError(t, c.Start(context.Background()))
+		initialize(t, c)
+		return c
+	}
+	var changed, changedUnderscore atomic.Int32
+	c := listening(base+"/mcp/sets/triage", &changed)
+	// A client that asked for underscore names has a server of its own,
+	// which must hear of the change as well.
+	listening(base+"/mcp/sets/triage?tool_names=underscore", &changedUnderscore)
 	assert.Equal(t, map[string]string{"projects.create_task": "0.1.0", "projects.list_tasks": latestVersion(t, "projects.list_tasks")}, toolVersions(t, c))
 	_, res := call(t, c, "projects.create_task", map[string]any{"project_id": f.projectA, "title": "Via a set"})
 	assert.NotContains(t, res, "task", "the set pins 0.1.0, so 0.1.0 answers")
@@ -115,6 +122,7 @@ func TestCapabilitySets(t *testing.T) {
 	code, out = api(t, "PATCH", sets+"/triage", f.fullA, `{"members":["projects.list_tasks","projects.get_task"]}`)
 	require.Equal(t, http.StatusOK, code, "%v", out)
 	require.Eventually(t, func() bool { return changed.Load() > 0 }, 10*time.Second, 50*time.Millisecond, "notifications/tools/list_changed")
+	require.Eventually(t, func() bool { return changedUnderscore.Load() > 0 }, 10*time.Second, 50*time.Millisecond, "notifications/tools/list_changed with underscore names")
 	assert.Equal(t, map[string]string{"projects.get_task": latestVersion(t, "projects.get_task"), "projects.list_tasks": latestVersion(t, "projects.list_tasks")}, toolVersions(t, c))
 
 	t.Run("ReadOnlyKeyNarrowed", func(t *testing.T) {

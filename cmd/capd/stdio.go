@@ -25,7 +25,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store, toolNames: names, logging: logging})
+			a, err := openApp(ctx, appOptions{dataDir: loc().dir, store: loc().store, logging: logging})
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ func newStdioCmd(loc func() location) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				srv = a.setHub.Server(set)
+				srv = a.setHub.Server(set, names)
 			}
 			err = srv.ServeStdio(ctx, principal, cmd.InOrStdin(), cmd.OutOrStdout())
 			if errors.Is(err, context.Canceled) {

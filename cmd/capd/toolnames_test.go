@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -126,6 +127,27 @@ func TestToolNamesUnderscore(t *testing.T) {
 	t.Run("DottedIsTheDefault", func(t *testing.T) {
 		c := connectHTTP(t, startServer(t, f), f.fullA)
 		assert.Equal(t, toolNames(t, ""), names(listed(t, c)))
+	})
+	t.Run("URLChoosesPerClient", func(t *testing.T) {
+		dottedServer := startServer(t, f)
+		c := connectHTTP(t, dottedServer+"?tool_names=underscore", f.fullA)
+		assert.Equal(t, underscored(toolNames(t, "")), names(listed(t, c)))
+		res, out := call(t, c, "projects_get_task", map[string]any{"task_id": taskID})
+		require.False(t, res.IsError, "%v", out)
+		set := connectHTTP(t, dottedServer+"/sets/projects-readonly?tool_names=underscore", f.fullA)
+		assert.Contains(t, names(listed(t, set)), "projects_get_task")
+		back := connectHTTP(t, url+"?tool_names=dotted", f.fullA)
+		assert.Equal(t, toolNames(t, ""), names(listed(t, back)), "the URL overrides --tool-names either way")
+		other := connectHTTP(t, dottedServer+"?tool_names=underscore", f.fullB)
+		res, out = call(t, other, "projects_get_task", map[string]any{"task_id": taskID})
+		require.True(t, res.IsError, "tenant B must not see tenant A's task: %v", out)
+	})
+	t.Run("ErrBadURLParameter", func(t *testing.T) {
+		for _, q := range []string{"?tool_names=dots", "?tool_names=", "?tool_names=dotted&tool_names=underscore"} {
+			code, out := api(t, "POST", url+q, f.fullA, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+			assert.Equal(t, http.StatusBadRequest, code, q)
+			assert.Contains(t, out["detail"], "tool_names", q)
+		}
 	})
 	t.Run("ErrBadValue", func(t *testing.T) {
 		for _, cmd := range []string{"serve", "stdio"} {

@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 )
@@ -87,3 +88,24 @@ func (n *ToolNames) Set(s string) error {
 
 // Type names the flag's value in help text.
 func (n *ToolNames) Type() string { return "dotted|underscore" }
+
+// ToolNamesParam is the query parameter of an MCP URL that chooses the
+// spelling for one client, e.g. /mcp?tool_names=underscore.
+const ToolNamesParam = "tool_names"
+
+// RequestToolNames is the spelling r's URL asks for, or def when it does
+// not say.
+func RequestToolNames(r *http.Request, def ToolNames) (ToolNames, error) {
+	v, ok := r.URL.Query()[ToolNamesParam]
+	if !ok {
+		return def, nil
+	}
+	if len(v) != 1 || v[0] == "" {
+		return 0, fmt.Errorf("the URL's %s parameter must appear once, as dotted or underscore", ToolNamesParam)
+	}
+	n, err := ParseToolNames(v[0])
+	if err != nil {
+		return 0, fmt.Errorf("the URL's %s parameter: %w", ToolNamesParam, err)
+	}
+	return n, nil
+}

@@ -16,10 +16,15 @@ import (
 type SetHub struct {
 	inv     *invoke.Invoker
 	version string
-	names   ToolNames
 
 	mu      sync.Mutex
-	servers map[string]*setEntry // by sets.Key
+	servers map[hubKey]*setEntry
+}
+
+// hubKey names one server: a set (sets.Key) under one tool-name spelling.
+type hubKey struct {
+	set   string
+	names ToolNames
 }
 
 type setEntry struct {
@@ -31,9 +36,9 @@ type setEntry struct {
 	tools string
 }
 
-// NewSetHub returns an empty hub whose servers name their tools as names says.
-func NewSetHub(inv *invoke.Invoker, version string, names ToolNames) *SetHub {
-	return &SetHub{inv: inv, version: version, names: names, servers: map[string]*setEntry{}}
+// NewSetHub returns an empty hub.
+func NewSetHub(inv *invoke.Invoker, version string) *SetHub {
+	return &SetHub{inv: inv, version: version, servers: map[hubKey]*setEntry{}}
 }
 
 // setTools are the set's resolvable members at their resolved versions,
@@ -59,15 +64,15 @@ func toolsKey(tools []*registry.Version) string {
 // every request, so a change made by another capd process (another node,
 // or the sets command) reaches this server at its next request even if
 // the change notification never arrived.
-func (h *SetHub) entry(set *capability.CapabilitySet) *setEntry {
-	key := sets.Key(set)
+func (h *SetHub) entry(set *capability.CapabilitySet, names ToolNames) *setEntry {
+	key := hubKey{set: sets.Key(set), names: names}
 	tools := h.setTools(set)
 	fp := toolsKey(tools)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.servers[key]
 	if !ok {
-		srv := NewForSet(h.inv, h.version, key, h.names, tools)
+		srv := NewForSet(h.inv, h.version, key.set, names, tools)
 		e = &setEntry{srv: srv, http: srv.HTTPHandler(), owner: set.Owner, name: set.Name, tools: fp}
 		h.servers[key] = e
 	} else if e.tools != fp {
@@ -77,15 +82,21 @@ func (h *SetHub) entry(set *capability.CapabilitySet) *setEntry {
 	return e
 }
 
-// Handler returns the streamable HTTP handler of set's server.
-func (h *SetHub) Handler(set *capability.CapabilitySet) http.Handler { return h.entry(set).http }
+// Handler returns the streamable HTTP handler of set's server whose tools
+// are named as names says.
+func (h *SetHub) Handler(set *capability.CapabilitySet, names ToolNames) http.Handler {
+	return h.entry(set, names).http
+}
 
-// Server returns set's server, for stdio.
-func (h *SetHub) Server(set *capability.CapabilitySet) *Server { return h.entry(set).srv }
+// Server returns set's server whose tools are named as names says, for stdio.
+func (h *SetHub) Server(set *capability.CapabilitySet, names ToolNames) *Server {
+	return h.entry(set, names).srv
+}
 
-// Changed updates the server of owner's set name after it changed (set) or
-// was deleted (nil: no tools); its sessions get tools/list_changed unless
-// the set's tools are the same as before.
+// Changed updates the servers of owner's set name (one per tool-name
+// spelling in use) after it changed (set) or was deleted (nil: no tools);
+// their sessions get tools/list_changed unless the set's tools are the same
+// as before. A spelling nobody has connected with has no server to update.
 func (h *SetHub) Changed(owner, name string, set *capability.CapabilitySet) {
 	key := sets.Key(&capability.CapabilitySet{Owner: owner, Name: name})
 	var tools []*registry.Version
@@ -95,12 +106,14 @@ func (h *SetHub) Changed(owner, name string, set *capability.CapabilitySet) {
 	fp := toolsKey(tools)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.servers[key]
-	if !ok || e.tools == fp {
-		return // nobody has connected to it yet, or nothing to announce
+	for _, names := range []ToolNames{DottedNames, UnderscoreNames} {
+		e, ok := h.servers[hubKey{set: key, names: names}]
+		if !ok || e.tools == fp {
+			continue
+		}
+		e.tools = fp
+		e.srv.SetTools(tools)
 	}
-	e.tools = fp
-	e.srv.SetTools(tools)
 }
 
 // SetRef names one capability set.
@@ -111,9 +124,13 @@ type SetRef struct{ Owner, Name string }
 func (h *SetHub) Sets() []SetRef {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	seen := map[SetRef]bool{}
 	refs := make([]SetRef, 0, len(h.servers))
 	for _, e := range h.servers {
-		refs = append(refs, SetRef{Owner: e.owner, Name: e.name})
+		if ref := (SetRef{Owner: e.owner, Name: e.name}); !seen[ref] {
+			seen[ref] = true
+			refs = append(refs, ref)
+		}
 	}
 	return refs
 }
