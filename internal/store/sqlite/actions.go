@@ -73,10 +73,7 @@ func (t *tx) FindTaskActions(ctx context.Context, taskID string, p capability.Pa
 // given; when it is zero the store's clock stamps it. The task and creation
 // time never change.
 func (t *tx) UpdateTaskAction(ctx context.Context, a *capability.TaskAction) error {
-	if a.UpdatedAt.IsZero() {
-		a.UpdatedAt = t.now()
-	}
-	a.UpdatedAt = a.UpdatedAt.UTC()
+	t.stamp(&a.UpdatedAt, nil)
 	res, err := t.tx.ExecContext(ctx,
 		"UPDATE task_actions SET title = ?, notes = ?, assignee_id = ?, state = ?, updated_at = ? WHERE id = ?",
 		a.Title, a.Notes, nullString(a.AssigneeID), a.State, formatTime(a.UpdatedAt), a.ID)

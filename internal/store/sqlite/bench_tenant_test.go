@@ -39,7 +39,7 @@ func benchTenants(b *testing.B, db *DB, n int) (slugs, projects []string) {
 // the tenant it evicts, as a cold open does in a server whose LRU is full.
 func BenchmarkColdTenantOpen(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{MaxOpenTenants: 1})
+	db := openTestDB(b, Options{MaxOpenTenants: 1})
 	slugs, projects := benchTenants(b, db, 2)
 	b.ReportAllocs()
 	before := db.Tenants().Stats()
@@ -57,7 +57,7 @@ func BenchmarkColdTenantOpen(b *testing.B) {
 // call to a tenant whose database is already open.
 func BenchmarkWarmTenant(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{})
+	db := openTestDB(b, Options{})
 	slugs, projects := benchTenants(b, db, 2)
 	b.ReportAllocs()
 	before := db.Tenants().Stats()

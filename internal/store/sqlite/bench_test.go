@@ -13,7 +13,7 @@ import (
 // shape of a projects.create_task call.
 func BenchmarkCreateTask(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{Now: time.Now})
+	db := openTestDB(b, Options{Now: time.Now})
 	store := createTenant(b, db, "bench")
 	project := mustCreateProject(b, store, "Bench")
 	for i := 0; b.Loop(); i++ {
@@ -30,7 +30,7 @@ func BenchmarkCreateTask(b *testing.B) {
 // queueing on the one writer.
 func BenchmarkCreateTaskParallel(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{Now: time.Now})
+	db := openTestDB(b, Options{Now: time.Now})
 	store := createTenant(b, db, "bench")
 	project := mustCreateProject(b, store, "Bench")
 	b.SetParallelism(8)
@@ -52,7 +52,7 @@ func BenchmarkCreateTaskParallel(b *testing.B) {
 // out of 5,000 tasks.
 func BenchmarkFindTasks(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{Now: time.Now})
+	db := openTestDB(b, Options{Now: time.Now})
 	store := createTenant(b, db, "bench")
 	project := mustCreateProject(b, store, "Bench")
 	statuses := []string{capability.TaskTodo, capability.TaskDoing, capability.TaskDone}
@@ -81,7 +81,7 @@ func BenchmarkFindTasks(b *testing.B) {
 // control database every time.
 func BenchmarkAuthenticate(b *testing.B) {
 	ctx := context.Background()
-	db, _ := openTestDB(b, Options{Now: time.Now})
+	db := openTestDB(b, Options{Now: time.Now})
 	if err := db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "bench"}); err != nil {
 		b.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestTenantLRU(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("OKBoundedAndDataSurvivesEviction", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{MaxOpenTenants: 2})
+		db := openTestDB(t, Options{MaxOpenTenants: 2})
 		counts := countOpens(db, 0)
 		projects := map[string]*capability.Project{}
 		var slugs []string
@@ -121,7 +121,7 @@ func TestTenantLRU(t *testing.T) {
 	})
 
 	t.Run("OKEvictedInUseIsReusedNotReopened", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{MaxOpenTenants: 1})
+		db := openTestDB(t, Options{MaxOpenTenants: 1})
 		counts := countOpens(db, 0)
 		a, b := createTenant(t, db, "tenant-a"), createTenant(t, db, "tenant-b")
 
@@ -139,7 +139,7 @@ func TestTenantLRU(t *testing.T) {
 	})
 
 	t.Run("OKConcurrentFirstUseOpensOnce", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{})
+		db := openTestDB(t, Options{})
 		counts := countOpens(db, 20*time.Millisecond)
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "busy"}))
 		var wg sync.WaitGroup
@@ -163,7 +163,7 @@ func TestTenantLRU(t *testing.T) {
 	})
 
 	t.Run("OKFailedOpenIsRetried", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{})
+		db := openTestDB(t, Options{})
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "flaky"}))
 		errFlaky := errors.New("disk hiccup")
 		open := db.tenants.cache.open
@@ -183,7 +183,7 @@ func TestTenantLRU(t *testing.T) {
 	})
 
 	t.Run("ErrWaiterCancelled", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{MaxOpenTenants: 1})
+		db := openTestDB(t, Options{MaxOpenTenants: 1})
 		countOpens(db, 50*time.Millisecond)
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "slow"}))
 		first := make(chan error, 1)
@@ -241,7 +241,7 @@ func TestTenantStats(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("OKCountsOpensHitsEvictions", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{MaxOpenTenants: 2})
+		db := openTestDB(t, Options{MaxOpenTenants: 2})
 		require.Equal(t, TenantStats{}, db.Tenants().Stats())
 
 		a := createTenant(t, db, "tenant-a") // cold open
@@ -265,7 +265,7 @@ func TestTenantStats(t *testing.T) {
 	})
 
 	t.Run("OKConcurrentFirstUseIsOneOpen", func(t *testing.T) {
-		db, _ := openTestDB(t, Options{})
+		db := openTestDB(t, Options{})
 		countOpens(db, 20*time.Millisecond)
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "busy"}))
 		var wg sync.WaitGroup

@@ -17,7 +17,7 @@ import (
 func TestConcurrentWritersUnderEviction(t *testing.T) {
 	ctx := context.Background()
 	const tenants, writersPer, perWriter, maxOpen = 6, 2, 20, 3
-	db, _ := openTestDB(t, Options{MaxOpenTenants: maxOpen})
+	db := openTestDB(t, Options{MaxOpenTenants: maxOpen})
 	stores := make([]capability.TenantStore, tenants)
 	projects := make([]*capability.Project, tenants)
 	for i := range tenants {

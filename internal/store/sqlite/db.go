@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 )
 
@@ -28,12 +27,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, errors.New("sqlite: Options.Dir is empty; give the data directory")
 	}
 	opts = opts.withDefaults()
-	tenantDir := filepath.Join(opts.Dir, "tenants")
+	tenantDir := TenantsDir(opts.Dir)
 	// 0700: the databases hold every tenant's data and the key hashes.
 	if err := os.MkdirAll(tenantDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := openDatabase(ctx, filepath.Join(opts.Dir, "control.db"), controlPool, migrations, controlMigrations)
+	db, err := openDatabase(ctx, ControlPath(opts.Dir), controlPool, migrations, controlMigrations)
 	if err != nil {
 		return nil, err
 	}

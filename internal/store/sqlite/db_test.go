@@ -28,7 +28,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("OKPathNeedingEscapes", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "my data?x=1#frag %20")
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		createTenant(t, db, "acme")
 		require.True(t, fileExists(filepath.Join(dir, "control.db")))
 		require.True(t, fileExists(filepath.Join(dir, "tenants", "acme.db")))
@@ -42,7 +42,7 @@ func TestOpen(t *testing.T) {
 
 func TestConnectionSettings(t *testing.T) {
 	ctx := context.Background()
-	db, _ := openTestDB(t, Options{})
+	db := openTestDB(t, Options{})
 	createTenant(t, db, "acme")
 
 	pragma := func(t *testing.T, q interface {

@@ -38,7 +38,7 @@ func (c *fakeClock) Now() time.Time {
 
 // openTestDB opens a fresh data directory with a fake clock and closes it
 // when the test ends. opts may set anything but Dir and Now.
-func openTestDB(t testing.TB, opts Options) (*DB, *fakeClock) {
+func openTestDB(t testing.TB, opts Options) *DB {
 	t.Helper()
 	clock := newFakeClock()
 	if opts.Dir == "" {
@@ -50,7 +50,7 @@ func openTestDB(t testing.TB, opts Options) (*DB, *fakeClock) {
 	db, err := Open(context.Background(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	return db, clock
+	return db
 }
 
 // createTenant registers slug and returns its store.

@@ -15,7 +15,7 @@ import (
 func TestTryLock(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, _ := openTestDB(t, Options{Dir: dir})
+	db := openTestDB(t, Options{Dir: dir})
 
 	t.Run("OKFileInLocksDirectory", func(t *testing.T) {
 		unlock, ok, err := db.TryLock(ctx, "conformance")

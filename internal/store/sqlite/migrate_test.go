@@ -100,7 +100,7 @@ func TestMigrations(t *testing.T) {
 
 	t.Run("OKVersionEqualsFileCount", func(t *testing.T) {
 		dir := t.TempDir()
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		createTenant(t, db, "acme")
 		for file, migs := range map[string]string{
 			filepath.Join(dir, "control.db"):         controlMigrations,
@@ -121,7 +121,7 @@ func TestMigrations(t *testing.T) {
 
 		// The init migrations use plain CREATE TABLE: running them again
 		// would fail, so a clean reopen proves they were skipped.
-		db, _ = openTestDB(t, Options{Dir: dir})
+		db = openTestDB(t, Options{Dir: dir})
 		store, err := db.Tenants().Tenant(ctx, "acme")
 		require.NoError(t, err)
 		view(t, store, func(tx capability.Tx) error {
@@ -136,7 +136,7 @@ func TestMigrations(t *testing.T) {
 
 	t.Run("OKUpgradesVersionOneTenantFromBeforeGoose", func(t *testing.T) {
 		dir := t.TempDir()
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: "acme"}))
 		file := filepath.Join(dir, "tenants", "acme.db")
 		raw := openRaw(t, file)

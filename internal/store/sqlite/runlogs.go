@@ -35,10 +35,7 @@ func (t *tx) AppendRunLog(ctx context.Context, runID string, entries []*capabili
 	for i, e := range entries {
 		e.RunID = runID
 		e.Seq = last + int64(i) + 1
-		if e.At.IsZero() {
-			e.At = t.now()
-		}
-		e.At = e.At.UTC()
+		t.stamp(&e.At, nil)
 		if _, err := insert.ExecContext(ctx, e.RunID, e.Seq, e.Level, e.Message, formatTime(e.At)); err != nil {
 			return fmt.Errorf("append run log of %s: %w", runID, err)
 		}

@@ -75,10 +75,7 @@ func (t *tx) FindTaskRuns(ctx context.Context, taskID string, p capability.Page)
 // status without a FinishedAt finishes at UpdatedAt. The task and creation
 // time never change.
 func (t *tx) UpdateTaskRun(ctx context.Context, r *capability.TaskRun) error {
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = t.now()
-	}
-	r.UpdatedAt = r.UpdatedAt.UTC()
+	t.stamp(&r.UpdatedAt, nil)
 	stampFinished(r)
 	res, err := t.tx.ExecContext(ctx,
 		`UPDATE task_runs SET status = ?, branch = ?, stage = ?, output = ?, state = ?,

@@ -18,7 +18,7 @@ import (
 func TestSchemaBackstops(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, _ := openTestDB(t, Options{Dir: dir})
+	db := openTestDB(t, Options{Dir: dir})
 	store := createTenant(t, db, "acme")
 	project := mustCreateProject(t, store, "Website")
 	var task, bare *capability.Task

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/capd-dev/capd/internal/capability"
 )
@@ -38,7 +37,7 @@ func (t *Tenants) Scratch(ctx context.Context, slug string) (capability.TenantSt
 		db.Close()
 		return fail(err)
 	}
-	if err := t.CopyTenant(ctx, slug, filepath.Join(dir, "tenants", slug+".db")); err != nil {
+	if err := t.CopyTenant(ctx, slug, TenantPath(dir, slug)); err != nil {
 		db.Close()
 		return fail(err)
 	}

@@ -115,10 +115,7 @@ func (t *tx) FindTasks(ctx context.Context, f capability.TaskFilter) ([]*capabil
 // given, normally the call's time; when it is zero the store's clock stamps
 // it. The project, creation time and agent vendor never change.
 func (t *tx) UpdateTask(ctx context.Context, task *capability.Task) error {
-	if task.UpdatedAt.IsZero() {
-		task.UpdatedAt = t.now()
-	}
-	task.UpdatedAt = task.UpdatedAt.UTC()
+	t.stamp(&task.UpdatedAt, nil)
 	res, err := t.tx.ExecContext(ctx,
 		`UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due_date = ?,
 		 assignee_id = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,

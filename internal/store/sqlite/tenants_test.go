@@ -19,7 +19,7 @@ func TestTenant(t *testing.T) {
 
 	t.Run("OKOneFilePerTenantCreatedOnFirstUse", func(t *testing.T) {
 		dir := t.TempDir()
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		for _, slug := range []string{"tenant-a", "tenant-b"} {
 			require.NoError(t, db.Control().CreateTenant(ctx, &capability.Tenant{Slug: slug}))
 		}
@@ -37,7 +37,7 @@ func TestTenant(t *testing.T) {
 
 	t.Run("ErrNotFoundCreatesNoFile", func(t *testing.T) {
 		dir := t.TempDir()
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		_, err := db.Tenants().Tenant(ctx, "ghost")
 		require.ErrorIs(t, err, capability.ErrNotFound)
 		require.False(t, fileExists(filepath.Join(dir, "tenants", "ghost.db")))
@@ -46,7 +46,7 @@ func TestTenant(t *testing.T) {
 
 	t.Run("ErrInvalidSlugCreatesNoFile", func(t *testing.T) {
 		dir := t.TempDir()
-		db, _ := openTestDB(t, Options{Dir: dir})
+		db := openTestDB(t, Options{Dir: dir})
 		for _, slug := range []string{"", "a", "../acme", "Acme", "acme.db", "-acme", "ac/me", "ac me", "acme\x00"} {
 			_, err := db.Tenants().Tenant(ctx, slug)
 			require.Equal(t, capability.CodeInvalidInput, capability.ErrorCode(err), "slug %q", slug)

@@ -42,9 +42,8 @@ func pageArgs(w *where, p capability.Page) int64 {
 // both back in UTC, as a read returns them: what a caller holds after a
 // write equals what a later read returns, as with the PostgreSQL store.
 func (t *tx) stamp(created, updated *time.Time) {
-	now := t.now()
 	if created.IsZero() {
-		*created = now
+		*created = t.now()
 	}
 	*created = created.UTC()
 	if updated != nil {

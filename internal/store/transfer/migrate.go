@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/capd-dev/capd/internal/store/postgres"
 )
@@ -441,35 +442,16 @@ func advanceSequence(ctx context.Context, tx pgx.Tx, lr logRange) error {
 // the first error, after which the calls still running see their context
 // cancelled and no new ones start.
 func forEach(ctx context.Context, jobs, n int, fn func(ctx context.Context, i int) error) error {
-	jobs = max(jobs, 1)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-		sem   = make(chan struct{}, jobs)
-	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(jobs, 1))
 	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := fn(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
+		g.Go(func() error { return fn(gctx, i) })
 	}
-	wg.Wait()
-	if first != nil {
-		return first
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return ctx.Err()
+	return ctx.Err() // the caller's: Wait always cancels gctx
 }

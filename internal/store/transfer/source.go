@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/capd-dev/capd/internal/store/sqlite"
 	"github.com/capd-dev/capd/internal/store/storecore"
 )
@@ -244,7 +246,7 @@ func (t *tenantSnapshot) close() {
 // (named where) with tables.
 func checkSQLiteSchema(ctx context.Context, q *sql.Tx, where string, tables []Table) error {
 	rows, err := q.QueryContext(ctx, `SELECT m.name, p.name, p.type FROM sqlite_schema m, pragma_table_info(m.name) p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name <> 'goose_db_version'`)
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name <> ?`, goose.DefaultTablename)
 	if err != nil {
 		return fmt.Errorf("read the schema of %s: %w", where, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pressly/goose/v3"
 )
 
 // pgQuerier is what the target's reads run on: the pool or a transaction.
@@ -20,7 +21,7 @@ type pgQuerier interface {
 // data, and is left out.
 func checkPostgresSchema(ctx context.Context, q pgQuerier, schema string, tables []Table) error {
 	rows, err := q.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = $1 AND table_name <> 'goose_db_version'`, schema)
+		WHERE table_schema = $1 AND table_name <> $2`, schema, goose.DefaultTablename)
 	if err != nil {
 		return fmt.Errorf("read the schema of %s: %w", schema, err)
 	}
