@@ -76,13 +76,12 @@ there; it writes a project and tasks into each tenant.`,
   capd bench --url http://127.0.0.1:8080/mcp --keys-file capd-data/demo-keys.json --server-pid 1234
   capd bench --url http://10.0.0.1:8080/mcp --url http://10.0.0.2:8080/mcp --keys-file keys.json`,
 		Args: cobra.NoArgs,
+		// bench builds its own servers: CAPD_* and a config file are the
+		// operator's settings for capd itself, so bench reads neither and
+		// takes --store only from its command line (see Long).
+		Annotations: map[string]string{noSettingsAnnotation: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// --store is the global flag, which CAPD_STORE and a config
-			// file may also set; bench takes it only from its command
-			// line (see Long).
-			if f := cmd.Flags().Lookup("store"); givenOnCommandLine(f) {
-				o.store = f.Value.String()
-			}
+			o.store = cmd.Flags().Lookup("store").Value.String()
 			o.nodesSet = cmd.Flags().Changed("nodes")
 			return runBench(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

@@ -234,3 +234,15 @@ func postmasterPID(t *testing.T, dsn string) int {
 	require.NoError(t, err)
 	return ppid
 }
+
+// TestBenchIgnoresSettings: bench starts servers of its own, so neither
+// CAPD_* variables nor a config file reach it; only its command line does.
+// With settings applied, the broken file or the bad store would fail first.
+func TestBenchIgnoresSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "capd.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("rate-limt: 5\n"), 0o600))
+	out, code := runBinary(t, []string{"CAPD_CONFIG=" + file, "CAPD_STORE=postgres://nobody@127.0.0.1:1/none"}, "bench", "--clients", "0")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "--clients and --runs must be ≥ 1")
+	assert.NotContains(t, out, "rate-limt")
+}

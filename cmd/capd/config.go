@@ -199,12 +199,6 @@ func withSource(a map[string][]string, source string) map[string][]string {
 	return a
 }
 
-// givenOnCommandLine reports whether f's value was typed on the command
-// line, not taken from the environment or the config file.
-func givenOnCommandLine(f *pflag.Flag) bool {
-	return f != nil && f.Changed && len(f.Annotations[sourceAnnotation]) == 0
-}
-
 // splitList reads a list setting from the environment: comma-separated,
 // with CSV quoting ("a,b",c) for an item that holds a comma. Spaces around
 // items and empty items are dropped.
