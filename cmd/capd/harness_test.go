@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,6 +138,23 @@ func connectHTTP(t *testing.T, url, key string) *client.Client {
 	t.Helper()
 	c, err := client.NewStreamableHttpClient(url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + key}))
 	require.NoError(t, err)
+	require.NoError(t, c.Start(context.Background()))
+	initialize(t, c)
+	return c
+}
+
+// connectListening is connectHTTP with a stream open for the server's
+// notifications, counting each tools/list_changed in changed.
+func connectListening(t *testing.T, url, key string, changed *atomic.Int32) *client.Client {
+	t.Helper()
+	c, err := client.NewStreamableHttpClient(url,
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + key}), transport.WithContinuousListening())
+	require.NoError(t, err)
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == string(mcp.MethodNotificationToolsListChanged) {
+			changed.Add(1)
+		}
+	})
 	require.NoError(t, c.Start(context.Background()))
 	initialize(t, c)
 	return c

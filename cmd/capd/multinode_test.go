@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,8 +115,6 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		}))
 		defer lb.Close()
 		cl := connectHTTP(t, lb.URL+"/mcp", c.keyA)
-		defer cl.Close()
-		initialize(t, cl)
 		tools, err := cl.ListTools(context.Background(), mcp.ListToolsRequest{})
 		require.NoError(t, err)
 		assert.NotEmpty(t, tools.Tools)
@@ -230,17 +226,7 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		require.Equal(t, http.StatusCreated, code, "%v", out)
 
 		var changed atomic.Int32
-		cl, err := client.NewStreamableHttpClient(n2.base+"/mcp/sets/triage",
-			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + c.keyA}), transport.WithContinuousListening())
-		require.NoError(t, err)
-		cl.OnNotification(func(n mcp.JSONRPCNotification) {
-			if n.Method == string(mcp.MethodNotificationToolsListChanged) {
-				changed.Add(1)
-			}
-		})
-		require.NoError(t, cl.Start(context.Background()))
-		defer cl.Close()
-		initialize(t, cl)
+		cl := connectListening(t, n2.base+"/mcp/sets/triage", c.keyA, &changed)
 		assert.Equal(t, []string{"projects.list_tasks"}, keys(toolVersions(t, cl)))
 
 		code, out = api(t, "PATCH", sets+"/triage", c.keyA, `{"members":["projects.list_tasks","projects.get_task"]}`)

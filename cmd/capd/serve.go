@@ -211,6 +211,10 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 		}
 	})))
 	mux.Handle("/mcp/sets/{name}", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names, ok := toolNames(w, r)
+		if !ok {
+			return
+		}
 		p, _ := capability.PrincipalFrom(r.Context())
 		set, err := a.sets.Find(r.Context(), p.Tenant, r.PathValue("name"))
 		if err != nil {
@@ -222,9 +226,7 @@ func serve(ctx context.Context, o serveOptions, out io.Writer, ready func(net.Ad
 			httpapi.WriteError(w, http.StatusInternalServerError, "internal_error", "the server could not load the set; retry later")
 			return
 		}
-		if names, ok := toolNames(w, r); ok {
-			a.setHub.Handler(set, names).ServeHTTP(w, r)
-		}
+		a.setHub.Handler(set, names).ServeHTTP(w, r)
 	})))
 	mux.Handle("/api/", api.Handler())
 	assets := catalog.Assets
@@ -367,8 +369,10 @@ func (a *app) conformanceLoop(ctx context.Context, suite *conformance.Suite, int
 }
 
 // scheduledConformance runs the suite unless another capd process sharing
-// the store is running it now, or has recorded a run since this process
-// started or within the last half interval. Every node schedules the
+// the store is running it now, or has recorded a run that is both newer
+// than this process and within the last half interval: a node that starts,
+// perhaps with a new capd, always sees the contracts checked once by a run
+// newer than itself, whatever ran before it. Every node schedules the
 // suite, so it keeps running while any node is up, and nodes on one store
 // take turns instead of each running it: the lock (a PostgreSQL advisory
 // lock, or an flock in the SQLite data directory) keeps two runs apart,

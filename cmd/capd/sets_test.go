@@ -97,24 +97,11 @@ func TestCapabilitySets(t *testing.T) {
 	})
 
 	// MCP: exactly the two resolvable tools, at their resolved versions.
-	listening := func(url string, changed *atomic.Int32) *client.Client {
-		c, err := client.NewStreamableHttpClient(url,
-			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + f.fullA}), transport.WithContinuousListening())
-		require.NoError(t, err)
-		c.OnNotification(func(n mcp.JSONRPCNotification) {
-			if n.Method == string(mcp.MethodNotificationToolsListChanged) {
-				changed.Add(1)
-			}
-		})
-		require.NoError(t, c.Start(context.Background()))
-		initialize(t, c)
-		return c
-	}
 	var changed, changedUnderscore atomic.Int32
-	c := listening(base+"/mcp/sets/triage", &changed)
+	c := connectListening(t, base+"/mcp/sets/triage", f.fullA, &changed)
 	// A client that asked for underscore names has a server of its own,
 	// which must hear of the change as well.
-	listening(base+"/mcp/sets/triage?tool_names=underscore", &changedUnderscore)
+	connectListening(t, base+"/mcp/sets/triage?tool_names=underscore", f.fullA, &changedUnderscore)
 	assert.Equal(t, map[string]string{"projects.create_task": "0.1.0", "projects.list_tasks": latestVersion(t, "projects.list_tasks")}, toolVersions(t, c))
 	_, res := call(t, c, "projects.create_task", map[string]any{"project_id": f.projectA, "title": "Via a set"})
 	assert.NotContains(t, res, "task", "the set pins 0.1.0, so 0.1.0 answers")

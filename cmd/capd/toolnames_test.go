@@ -26,7 +26,7 @@ func TestToolNamesUnderscore(t *testing.T) {
 	underscored := func(names []string) []string {
 		out := make([]string, len(names))
 		for i, n := range names {
-			out[i] = strings.Replace(n, ".", "_", 1)
+			out[i] = strings.Replace(n, ".", "_", 1) // spelled here, not by the code under test
 		}
 		return out
 	}
